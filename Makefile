@@ -1,0 +1,45 @@
+# The interface for people and CI: make run, make test, make lint, make bench, make faults.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export SITE_URL ?= http://127.0.0.1:$(PORT)
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format bench faults messages venv clean
+
+# Reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Online Desktop needs Python 3.11 or newer: set PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py demo
+	PORT=$(PORT) $(PY) -m honcho --procfile Procfile.dev start
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Refresh the Dutch catalogue after changing user-visible strings, then translate what is new.
+messages: venv
+	$(PY) manage.py makemessages --locale nl --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'benchmarks/*'
+	$(PY) manage.py compilemessages --locale nl --ignore '.venv/*'
+
+clean:
+	rm -rf var/celery var/static

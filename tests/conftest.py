@@ -1,0 +1,71 @@
+"""Test-wide fixtures and the services check.
+
+CI sets REQUIRE_SERVICES (e.g. "postgres,redis"): each named service must be configured and
+answer, or the whole run fails at once. A missing service is never a reason to skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+
+def _check_postgres() -> str | None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "DATABASE_URL does not point at PostgreSQL"
+    import psycopg
+
+    database = settings.DATABASES["default"]
+    try:
+        psycopg.connect(
+            host=database["HOST"] or None,
+            port=database["PORT"] or None,
+            user=database["USER"] or None,
+            password=database["PASSWORD"] or None,
+            dbname="postgres",
+            connect_timeout=5,
+        ).close()
+    except psycopg.Error as error:
+        return f"PostgreSQL does not answer ({error.__class__.__name__})"
+    return None
+
+
+def _check_redis() -> str | None:
+    if not settings.REDIS_URL:
+        return "REDIS_URL is not set"
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+    except redis.RedisError as error:
+        return f"Redis does not answer ({error.__class__.__name__})"
+    return None
+
+
+_CHECKS = {"postgres": _check_postgres, "redis": _check_redis}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    required = [
+        name.strip() for name in os.environ.get("REQUIRE_SERVICES", "").split(",") if name.strip()
+    ]
+    problems = []
+    for name in required:
+        if name not in _CHECKS:
+            problems.append(f"{name}: unknown service (known: {', '.join(_CHECKS)})")
+            continue
+        problem = _CHECKS[name]()
+        if problem:
+            problems.append(f"{name}: {problem}")
+    if problems:
+        raise pytest.UsageError("Required services are missing:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    # allauth's rate limits count in the cache, which is the database in the embedded default.
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        call_command("createcachetable", verbosity=0)
