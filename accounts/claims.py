@@ -1,0 +1,1 @@
+"""How an ID becomes a company's first super user (filled in by the licensing work)."""
