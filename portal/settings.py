@@ -252,6 +252,7 @@ TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Europe/Amsterdam")
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise looks there at start-up, collected or not
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
