@@ -22,7 +22,7 @@ run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 	$(PY) manage.py demo
-	PORT=$(PORT) $(PY) -m honcho --procfile Procfile.dev start
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(PY) -m honcho --procfile Procfile.dev start
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
