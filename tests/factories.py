@@ -48,7 +48,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 import datetime  # noqa: E402
 import uuid  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, cast  # noqa: E402
 
 from django.utils import timezone  # noqa: E402
 
@@ -67,7 +67,7 @@ def online_desktop() -> AddOnProduct:
     return AddOnProduct.objects.get(code=AddOnProduct.ONLINE_DESKTOP)
 
 
-class PlanFactory(factory.django.DjangoModelFactory):
+class PlanFactory(factory.django.DjangoModelFactory[Plan]):
     """A plan with all six work areas unless `services=[...]` is given."""
 
     class Meta:
@@ -83,7 +83,7 @@ class PlanFactory(factory.django.DjangoModelFactory):
             self.services.set(Service.objects.all() if extracted is None else extracted)
 
 
-class AddOnProductFactory(factory.django.DjangoModelFactory):
+class AddOnProductFactory(factory.django.DjangoModelFactory[AddOnProduct]):
     class Meta:
         model = AddOnProduct
 
@@ -91,7 +91,7 @@ class AddOnProductFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Add-on {n}")
 
 
-class AgreementFactory(factory.django.DjangoModelFactory):
+class AgreementFactory(factory.django.DjangoModelFactory[Agreement]):
     """A valid, full agreement that grants Online Desktop unless `add_ons=[...]` is given."""
 
     class Meta:
@@ -110,11 +110,12 @@ class AgreementFactory(factory.django.DjangoModelFactory):
     def add_ons(self, create: bool, extracted: list[AddOnProduct] | None, **kwargs: Any) -> None:
         if not create:
             return
+        agreement = cast(Agreement, self)  # post_generation hands in the made object
         for product in [online_desktop()] if extracted is None else extracted:
-            AgreementAddOn.objects.create(agreement=self, product=product)
+            AgreementAddOn.objects.create(agreement=agreement, product=product)
 
 
-class CompanyDatabaseFactory(factory.django.DjangoModelFactory):
+class CompanyDatabaseFactory(factory.django.DjangoModelFactory[CompanyDatabase]):
     """A production database of the full edition, as a sync host would have reported it."""
 
     class Meta:

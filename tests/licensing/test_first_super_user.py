@@ -22,8 +22,8 @@ def sign_in(client: Client, user: User) -> None:
 
 
 def test_holder_signing_in_with_verified_email_becomes_first_super_user(client: Client) -> None:
-    agreement = AgreementFactory(holder_email="Jan.de.Vries@Example.nl")
-    holder = UserFactory(email="jan.de.vries@example.nl")
+    agreement = AgreementFactory.create(holder_email="Jan.de.Vries@Example.nl")
+    holder = UserFactory.create(email="jan.de.vries@example.nl")
 
     sign_in(client, holder)
 
@@ -33,8 +33,8 @@ def test_holder_signing_in_with_verified_email_becomes_first_super_user(client: 
 
 
 def test_holder_email_that_is_not_verified_makes_no_super_user(client: Client) -> None:
-    agreement = AgreementFactory(holder_email="holder@example.nl")
-    user = UserFactory(email="someone@example.nl")
+    agreement = AgreementFactory.create(holder_email="holder@example.nl")
+    user = UserFactory.create(email="someone@example.nl")
     EmailAddress.objects.create(user=user, email="holder@example.nl", verified=False)
 
     sign_in(client, user)
@@ -43,9 +43,9 @@ def test_holder_email_that_is_not_verified_makes_no_super_user(client: Client) -
 
 
 def test_holder_signing_in_when_the_company_has_a_super_user_gets_nothing(client: Client) -> None:
-    agreement = AgreementFactory(holder_email="holder@example.nl")
-    existing = MembershipFactory(company=agreement.company, is_super_user=True)
-    holder = UserFactory(email="holder@example.nl")
+    agreement = AgreementFactory.create(holder_email="holder@example.nl")
+    existing = MembershipFactory.create(company=agreement.company, is_super_user=True)
+    holder = UserFactory.create(email="holder@example.nl")
 
     sign_in(client, holder)
 
@@ -53,9 +53,9 @@ def test_holder_signing_in_when_the_company_has_a_super_user_gets_nothing(client
 
 
 def test_existing_plain_member_who_is_the_holder_is_raised_to_super_user(client: Client) -> None:
-    agreement = AgreementFactory(holder_email="holder@example.nl")
-    holder = UserFactory(email="holder@example.nl")
-    MembershipFactory(user=holder, company=agreement.company, is_super_user=False)
+    agreement = AgreementFactory.create(holder_email="holder@example.nl")
+    holder = UserFactory.create(email="holder@example.nl")
+    MembershipFactory.create(user=holder, company=agreement.company, is_super_user=False)
 
     sign_in(client, holder)
 
@@ -63,8 +63,8 @@ def test_existing_plain_member_who_is_the_holder_is_raised_to_super_user(client:
 
 
 def test_cancelled_agreement_makes_no_super_user(client: Client) -> None:
-    agreement = AgreementFactory(holder_email="holder@example.nl", status="cancelled")
-    holder = UserFactory(email="holder@example.nl")
+    agreement = AgreementFactory.create(holder_email="holder@example.nl", status="cancelled")
+    holder = UserFactory.create(email="holder@example.nl")
 
     sign_in(client, holder)
 
@@ -72,8 +72,8 @@ def test_cancelled_agreement_makes_no_super_user(client: Client) -> None:
 
 
 def test_verifying_the_holder_email_later_makes_the_first_super_user(client: Client) -> None:
-    agreement = AgreementFactory(holder_email="holder@example.nl")
-    user = UserFactory(email="someone@example.nl")
+    agreement = AgreementFactory.create(holder_email="holder@example.nl")
+    user = UserFactory.create(email="someone@example.nl")
     address = EmailAddress.objects.create(user=user, email="holder@example.nl", verified=False)
     sign_in(client, user)
     assert not Membership.objects.exists()
@@ -84,4 +84,3 @@ def test_verifying_the_holder_email_later_makes_the_first_super_user(client: Cli
 
     assert response.status_code == 302
     assert Membership.objects.get(user=user, company=agreement.company).is_super_user
-

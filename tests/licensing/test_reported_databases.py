@@ -42,7 +42,7 @@ def report(database_id: uuid.UUID, **settings: Any) -> dict[str, Any]:
 
 
 def test_first_report_creates_the_company_database() -> None:
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     database_id = uuid.uuid4()
 
     database = register_reported_database(company=company, report=report(database_id))
@@ -56,7 +56,7 @@ def test_first_report_creates_the_company_database() -> None:
 
 
 def test_later_report_refreshes_the_same_company_database() -> None:
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     database_id = uuid.uuid4()
     first = register_reported_database(company=company, report=report(database_id))
 
@@ -98,7 +98,9 @@ def test_database_id_of_another_company_is_refused_and_recorded() -> None:
 )
 def test_report_outside_the_contract_is_refused(broken: dict[str, Any]) -> None:
     with pytest.raises(InvalidReport):
-        register_reported_database(company=CompanyFactory(), report=report(uuid.uuid4()) | broken)
+        register_reported_database(
+            company=CompanyFactory.create(), report=report(uuid.uuid4()) | broken
+        )
 
     assert not CompanyDatabase.objects.exists()
 
@@ -106,5 +108,5 @@ def test_report_outside_the_contract_is_refused(broken: dict[str, Any]) -> None:
 def test_unknown_database_kind_is_refused() -> None:
     with pytest.raises(InvalidReport):
         register_reported_database(
-            company=CompanyFactory(), report=report(uuid.uuid4(), database_kind="test")
+            company=CompanyFactory.create(), report=report(uuid.uuid4(), database_kind="test")
         )
