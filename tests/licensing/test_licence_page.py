@@ -175,3 +175,20 @@ def test_company_without_agreement_is_told_to_contact_sales(client: Client) -> N
     content = client.get(LICENCE_URL).content.decode()
 
     assert "no agreement yet" in content
+
+
+def test_dashboard_links_super_users_to_the_licence_page(
+    client: Client, super_user: Membership
+) -> None:
+    content = client.get(reverse("portal:dashboard")).content.decode()
+
+    assert f'href="{LICENCE_URL}"' in content
+
+
+def test_dashboard_does_not_link_plain_members_to_the_licence_page(client: Client) -> None:
+    membership = MembershipFactory.create(is_super_user=False)
+    client.force_login(membership.user)
+
+    content = client.get(reverse("portal:dashboard")).content.decode()
+
+    assert f'href="{LICENCE_URL}"' not in content
