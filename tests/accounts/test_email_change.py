@@ -31,7 +31,7 @@ def test_new_email_replaces_the_old_one_only_after_verification(client: Client) 
     )
 
     assert mail.outbox[-1].to == ["anna@new.example"]
-    match = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+    match = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", str(mail.outbox[-1].body))
     assert match
     confirmed = client.post(match.group(1))
     assert confirmed.status_code == 302
