@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-unusual-passphrase-42"
 
 
-def test_expired_link_gives_410_and_a_new_link_that_works(client: Client) -> None:
+def test_expired_link_gives_410_and_a_new_link_that_works(
+    client: Client, forget_rate_limits: Callable[[], None]
+) -> None:
     client.post("/i18n/setlang/", {"language": "nl", "next": "/"})
     sign_up(client, email="anna@example.nl", next="/wizard/step-2/")
     expired_link = link_in_last_mail()
@@ -32,7 +34,7 @@ def test_expired_link_gives_410_and_a_new_link_that_works(client: Client) -> Non
     assert refused.status_code == 410
     assert not User.objects.exists()
 
-    cache.clear()  # past the per-address cooldown
+    forget_rate_limits()  # past the per-address cooldown
     response = phone.post("/accounts/signup/new-link/", {"email": "anna@example.nl"})
     assert response.status_code == 302
     assert response["Location"] == "/accounts/signup/sent/"
@@ -83,10 +85,12 @@ def test_new_link_for_an_address_that_never_asked_sends_nothing(client: Client) 
     assert not SignupRequest.objects.exists()
 
 
-def test_new_link_for_a_used_link_tells_the_owner_to_sign_in(client: Client) -> None:
+def test_new_link_for_a_used_link_tells_the_owner_to_sign_in(
+    client: Client, forget_rate_limits: Callable[[], None]
+) -> None:
     sign_up(client, email="anna@example.nl")
     Client().post(link_in_last_mail(), {"password1": PASSWORD, "password2": PASSWORD})
-    cache.clear()
+    forget_rate_limits()
     client.post("/accounts/signup/new-link/", {"email": "anna@example.nl"})
 
     assert mail.outbox[-1].subject == "Online Desktop: You already have an online ID"
