@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import SignupRequest, User
+from accounts.models import SignupLinkClosed, SignupRequest, User
 from tests.accounts.conftest import link_in_last_mail, sign_up
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,16 @@ def test_new_link_for_a_used_link_tells_the_owner_to_sign_in(
 
     assert mail.outbox[-1].subject == "Online Desktop: You already have an online ID"
     assert SignupRequest.objects.count() == 1
+
+
+def test_completing_the_same_request_twice_creates_one_id() -> None:
+    signup_request, _token = SignupRequest.start(
+        name="Anna", email="anna@example.nl", language="en"
+    )
+    stale_copy = SignupRequest.objects.get(pk=signup_request.pk)
+
+    signup_request.complete(password=PASSWORD)
+    with pytest.raises(SignupLinkClosed):
+        stale_copy.complete(password="another-long-passphrase-9")
+
+    assert User.objects.get().check_password(PASSWORD)
