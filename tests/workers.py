@@ -16,7 +16,9 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def worker_process(*, queues: str = "default", concurrency: int = 1) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(
+    *, queues: str = "default", concurrency: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
     """A `celery worker` started like `make run` starts it, stopped (and reaped) on exit.
 
     It shares this process's settings through the environment: the same VAR_DIR (so the same
