@@ -61,7 +61,8 @@ def test_table_chunk_pages_through_a_table_by_id_with_python_values(connector: C
     second = connector.table_chunk("order_lines", first[-1]["id"], 10)
 
     ids = [row["id"] for row in first + second]
-    assert ids == sorted(ids) and len(set(ids)) == 20
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 20
     assert isinstance(first[0]["unit_price"], Decimal)
     assert first[0]["unit_price"].as_tuple().exponent == -2
     assert first[0]["row_version"] == 1
@@ -96,7 +97,7 @@ def _binary_copy_ids(data: bytes) -> list[int]:
     """The first column (id, bigint) of every tuple of PostgreSQL binary COPY data."""
     position = 11 + 4  # signature, flags
     position += 4 + int.from_bytes(data[position : position + 4], "big")  # header extension
-    ids = []
+    ids: list[int] = []
     while True:
         fields = int.from_bytes(data[position : position + 2], "big", signed=True)
         position += 2
