@@ -34,9 +34,14 @@ class _Desktop:
         return self.connector._to_db("timestamp", datetime.now(UTC))
 
     def any_id(self, table: str) -> int | None:
-        low, high, _ = self.connector.table_bounds(table)
-        if not high:
+        # min/max only (both from the primary key's index); a count(*) per change would make
+        # the player crawl on a large database.
+        bounds = self.connector._rows(
+            f"SELECT min(id) AS low, max(id) AS high FROM {table}"  # noqa: S608
+        )[0]
+        if bounds["high"] is None:
             return None
+        low, high = int(bounds["low"]), int(bounds["high"])
         rows = self.connector._rows(
             f"SELECT id FROM {table} WHERE id >= ? ORDER BY id LIMIT 1",  # noqa: S608
             [self.rng.randint(low, high)],
