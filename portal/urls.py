@@ -4,7 +4,9 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from licensing.api import LicenceView
+from portal import licence_views, views
+from portal.company import current_membership
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -13,6 +15,18 @@ admin.site.site_title = "Online Desktop"
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
+    path("licence/", licence_views.licence, name="licence"),
+    path("licence/add/", licence_views.licence_add, name="licence_add"),
+    path("licence/links/<int:link_id>/move/", licence_views.licence_move, name="licence_move"),
+    path("licence/claim/", licence_views.licence_claim, name="licence_claim"),
+]
+
+api_patterns = [
+    path(
+        "licence/",
+        LicenceView.as_view(current_membership=current_membership),
+        name="licence",
+    ),
 ]
 
 urlpatterns = [
@@ -21,5 +35,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_patterns, "api"))),
     path("", include((portal_patterns, "portal"))),
 ]
