@@ -42,3 +42,89 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     company = factory.SubFactory(CompanyFactory)
     is_super_user = False
+
+
+# --- licensing --------------------------------------------------------------------------------
+
+import datetime  # noqa: E402
+import uuid  # noqa: E402
+from typing import Any, cast  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from licensing.models import (  # noqa: E402
+    AddOnProduct,
+    Agreement,
+    AgreementAddOn,
+    CompanyDatabase,
+    Plan,
+    Service,
+)
+
+
+def online_desktop() -> AddOnProduct:
+    """The Online Desktop add-on, which a data migration creates in every installation."""
+    return AddOnProduct.objects.get(code=AddOnProduct.ONLINE_DESKTOP)
+
+
+class PlanFactory(factory.django.DjangoModelFactory[Plan]):
+    """A plan with all six work areas unless `services=[...]` is given."""
+
+    class Meta:
+        model = Plan
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    seats = 10
+
+    @factory.post_generation
+    def services(self, create: bool, extracted: list[Service] | None, **kwargs: object) -> None:
+        if create:
+            self.services.set(Service.objects.all() if extracted is None else extracted)
+
+
+class AddOnProductFactory(factory.django.DjangoModelFactory[AddOnProduct]):
+    class Meta:
+        model = AddOnProduct
+
+    code = factory.Sequence(lambda n: f"add-on-{n}")
+    name = factory.Sequence(lambda n: f"Add-on {n}")
+
+
+class AgreementFactory(factory.django.DjangoModelFactory[Agreement]):
+    """A valid, full agreement that grants Online Desktop unless `add_ons=[...]` is given."""
+
+    class Meta:
+        model = Agreement
+        skip_postgeneration_save = True
+
+    company = factory.SubFactory(CompanyFactory)
+    number = factory.Sequence(lambda n: f"OVK-{100000 + n}")
+    customer_number = factory.Sequence(lambda n: f"K{50000 + n}")
+    plan = factory.SubFactory(PlanFactory)
+    valid_from = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    valid_to = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=335))
+    holder_email = factory.Sequence(lambda n: f"holder{n}@example.nl")
+
+    @factory.post_generation
+    def add_ons(self, create: bool, extracted: list[AddOnProduct] | None, **kwargs: Any) -> None:
+        if not create:
+            return
+        agreement = cast(Agreement, self)  # post_generation hands in the made object
+        for product in [online_desktop()] if extracted is None else extracted:
+            AgreementAddOn.objects.create(agreement=agreement, product=product)
+
+
+class CompanyDatabaseFactory(factory.django.DjangoModelFactory[CompanyDatabase]):
+    """A production database of the full edition, as a sync host would have reported it."""
+
+    class Meta:
+        model = CompanyDatabase
+
+    company = factory.SubFactory(CompanyFactory)
+    database_id = factory.LazyFunction(uuid.uuid4)
+    name = factory.Sequence(lambda n: f"Administratie {n}")
+    kind = CompanyDatabase.Kind.PRODUCTION
+    edition = CompanyDatabase.Edition.FULL
+    schema_version = 12
+    reported_at = factory.LazyFunction(timezone.now)

@@ -32,7 +32,9 @@ def subprocess_environment() -> dict[str, str]:
 
 
 @contextmanager
-def worker_process(*, queues: str = "default", concurrency: int = 1) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(
+    *, queues: str = "default", concurrency: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
     """A `celery worker` started like `make run` starts it, stopped (and reaped) on exit.
 
     It shares this process's settings through the environment: the same VAR_DIR (so the same

@@ -11,7 +11,7 @@ PAGES = sorted({route.path() for route in routes() if not route.arguments})
 def script_sources(response) -> list[str]:
     policy = response.headers["Content-Security-Policy"]
     directives = dict(
-        (part.strip().split(" ", 1) + [""])[:2] for part in policy.split(";") if part.strip()
+        [*part.strip().split(" ", 1), ""][:2] for part in policy.split(";") if part.strip()
     )
     return directives["script-src"].split()
 

@@ -86,6 +86,7 @@ def test_static_files_are_served_by_whitenoise_in_production_mode(tmp_path):
     assert served.returncode == 0, served.stderr
     url, status, cache_control = served.stdout.strip().splitlines()[-1].split(maxsplit=2)
     # A hashed name, served with a far-future cache lifetime: the manifest storage is in use.
-    assert url.startswith("/static/portal/site.") and url != "/static/portal/site.css"
+    assert url.startswith("/static/portal/site.")
+    assert url != "/static/portal/site.css"
     assert status == "200"
     assert "max-age=315360000" in cache_control

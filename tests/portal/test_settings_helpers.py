@@ -11,7 +11,9 @@ def test_a_boolean_that_is_not_one_names_the_variable(monkeypatch, value):
         env_bool("SOME_FLAG", False)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", True), ("TRUE", True), ("off", False), ("", True)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("TRUE", True), ("off", False), ("", True)]
+)
 def test_booleans_are_read_in_their_usual_spellings(monkeypatch, value, expected):
     monkeypatch.setenv("SOME_FLAG", value)
     assert env_bool("SOME_FLAG", True) is expected

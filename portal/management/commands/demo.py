@@ -11,11 +11,15 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Membership, User
+from licensing.models import AddOnProduct, Agreement, AgreementAddOn, Company, Plan, Service
 
 DEMO_EMAIL = "demo@online-desktop.example"
 DEMO_NAME = "Demi de Vries"
+DEMO_COMPANY = "De Vries Installatietechniek B.V."
+DEMO_AGREEMENT = "OVK-2025-0001"
 
 
 def _credentials_file() -> Path:
@@ -30,6 +34,7 @@ class Command(BaseCommand):
             raise CommandError("Demo data is for the embedded default only (DJANGO_DEBUG=1).")
         with transaction.atomic():
             password = self._demo_user()
+            self._demo_company()
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nOnline Desktop runs at {settings.SITE_URL}/\n"
@@ -57,3 +62,36 @@ class Command(BaseCommand):
         )
         credentials.chmod(0o600)
         return password
+
+    def _demo_company(self) -> None:
+        """The demo company with its agreement (held by the demo ID) and its super user."""
+        company, _ = Company.objects.get_or_create(
+            name=DEMO_COMPANY, defaults={"time_zone": "Europe/Amsterdam", "language": "nl"}
+        )
+        plan, created = Plan.objects.get_or_create(
+            name="Online Desktop Complete", defaults={"seats": 10}
+        )
+        if created:
+            plan.services.set(Service.objects.all())
+        online_desktop, _ = AddOnProduct.objects.get_or_create(
+            code=AddOnProduct.ONLINE_DESKTOP, defaults={"name": "Online Desktop"}
+        )
+        webshop, _ = AddOnProduct.objects.get_or_create(
+            code="webshop-connector", defaults={"name": "Webshop connector"}
+        )
+        agreement, _ = Agreement.objects.get_or_create(
+            number=DEMO_AGREEMENT,
+            defaults={
+                "company": company,
+                "customer_number": "K-10442",
+                "plan": plan,
+                "valid_from": timezone.localdate().replace(month=1, day=1),
+                "holder_email": DEMO_EMAIL,
+            },
+        )
+        for product in (online_desktop, webshop):
+            AgreementAddOn.objects.get_or_create(agreement=agreement, product=product)
+        user = User.objects.get(email=DEMO_EMAIL)
+        Membership.objects.update_or_create(
+            user=user, company=company, defaults={"is_super_user": True}
+        )

@@ -1,0 +1,70 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, SignupRequest, User
+
+
+class UserCreationAdminForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "name"]
+
+
+class UserChangeAdminForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    ordering = ["email"]
+    list_display = ["email", "name", "language", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "language"]
+    search_fields = ["email", "name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Person"), {"fields": ["name", "language"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]}),
+    ]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "company", "is_super_user", "created_at"]
+    list_filter = ["is_super_user"]
+    search_fields = ["user__email", "company__name"]
+    raw_id_fields = ["user", "company"]
+
+
+@admin.register(SignupRequest)
+class SignupRequestAdmin(admin.ModelAdmin):
+    """Read-only: for answering "I never got the mail"; the token itself is never stored."""
+
+    list_display = ["email", "name", "language", "created_at", "expires_at", "used_at"]
+    search_fields = ["email", "name"]
+    readonly_fields = [
+        "name",
+        "email",
+        "language",
+        "next_url",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "superseded_at",
+    ]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
