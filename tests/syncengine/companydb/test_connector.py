@@ -1,0 +1,111 @@
+"""The connector's reads, the sync lock and the PostgreSQL export."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from syncengine.companydb import Connector, connect
+
+
+def test_report_has_exactly_the_promised_shape_and_is_json(connector: Connector) -> None:
+    report = connector.report()
+
+    assert set(report) == {
+        "database_id",
+        "schema_version",
+        "settings",
+        "employees",
+        "users",
+        "sessions",
+        "api_clients",
+    }
+    assert isinstance(report["database_id"], str)
+    assert report["schema_version"] == 1
+    assert {"name", "org_number", "database_kind", "edition", "licence_contact_name"} <= set(
+        report["settings"]
+    )
+    assert not {"database_id", "schema_version"} & set(report["settings"])
+    assert set(report["employees"][0]) == {
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "is_active",
+    }
+    assert set(report["users"][0]) == {"id", "username", "employee_id", "is_super_user"}
+    assert set(report["sessions"][0]) == {
+        "id",
+        "user_id",
+        "username",
+        "host",
+        "started_at",
+        "last_seen_at",
+    }
+    assert set(report["api_clients"][0]) == {"id", "name", "is_enabled"}
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_only_sessions_seen_in_the_last_15_minutes_count_as_active(connector: Connector) -> None:
+    all_sessions = connector.row_counts()["desktop_sessions"]
+
+    active = connector.desktop_sessions()
+
+    assert 0 < len(active) < all_sessions
+    assert [session["host"] for session in active] == ["KANTOOR-PC01", "KANTOOR-PC02"]
+
+
+def test_table_chunk_pages_through_a_table_by_id_with_python_values(connector: Connector) -> None:
+    first = connector.table_chunk("order_lines", 0, 10)
+    second = connector.table_chunk("order_lines", first[-1]["id"], 10)
+
+    ids = [row["id"] for row in first + second]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 20
+    assert isinstance(first[0]["unit_price"], Decimal)
+    assert first[0]["unit_price"].as_tuple().exponent == -2
+    assert first[0]["row_version"] == 1
+
+
+def test_the_sync_lock_is_held_by_one_owner_at_a_time(connector: Connector) -> None:
+    assert connector.sync_lock() is None
+    assert connector.take_sync_lock("host-a", "initial_sync")
+    assert not connector.take_sync_lock("host-b", "initial_sync")
+    assert connector.take_sync_lock("host-a", "incremental")  # the owner changes its mode
+
+    lock = connector.sync_lock()
+    assert lock is not None
+    assert (lock.owner, lock.mode) == ("host-a", "incremental")
+    assert not connector.release_sync_lock("host-b")
+    assert connector.release_sync_lock("host-a")
+    assert connector.sync_lock() is None
+
+
+def test_postgresql_copy_out_streams_a_primary_key_range_in_binary(pg_kit_dsn: str) -> None:
+    from syncengine.companydb.connector import PostgreSQLConnector
+
+    with connect(pg_kit_dsn) as connector:
+        assert isinstance(connector, PostgreSQLConnector)
+        data = b"".join(connector.copy_out("contacts", 5, 15))
+
+    assert data.startswith(b"PGCOPY\n\xff\r\n\x00")
+    assert _binary_copy_ids(data) == list(range(6, 16))
+
+
+def _binary_copy_ids(data: bytes) -> list[int]:
+    """The first column (id, bigint) of every tuple of PostgreSQL binary COPY data."""
+    position = 11 + 4  # signature, flags
+    position += 4 + int.from_bytes(data[position : position + 4], "big")  # header extension
+    ids: list[int] = []
+    while True:
+        fields = int.from_bytes(data[position : position + 2], "big", signed=True)
+        position += 2
+        if fields == -1:
+            return ids
+        for index in range(fields):
+            length = int.from_bytes(data[position : position + 4], "big", signed=True)
+            position += 4
+            if index == 0:
+                ids.append(int.from_bytes(data[position : position + length], "big"))
+            position += max(length, 0)
