@@ -54,6 +54,9 @@ class PairingCode(models.Model):
         verbose_name = _("pairing code")
         verbose_name_plural = _("pairing codes")
 
+    def __str__(self) -> str:
+        return f"{self.company} · {self.created_at:%Y-%m-%d %H:%M}"
+
     @classmethod
     def issue(cls, *, company: Company, by: object | None) -> tuple[PairingCode, str]:
         """A new code for `company`, and the code itself in clear (shown once, never stored)."""
@@ -96,7 +99,7 @@ class SyncHost(models.Model):
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     # The host's last failure to read one of its databases, in words for an administrator.
     report_error = models.TextField(_("last report error"), blank=True)
-    databases = models.ManyToManyField(
+    databases: models.ManyToManyField[CompanyDatabase, HostDatabase] = models.ManyToManyField(
         CompanyDatabase,
         through="HostDatabase",
         related_name="sync_hosts",
@@ -136,3 +139,6 @@ class HostDatabase(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["host", "database"], name="one_row_per_host_database")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.host} → {self.database}"

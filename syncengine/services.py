@@ -49,7 +49,9 @@ def pair_host(*, code: str, name: str, reports: list[dict[str, Any]]) -> tuple[S
     code_hash = digest(normalise_pairing_code(code))
     try:
         with transaction.atomic():
-            pairing = PairingCode.objects.usable().select_for_update().filter(code_hash=code_hash).first()
+            pairing = (
+                PairingCode.objects.usable().select_for_update().filter(code_hash=code_hash).first()
+            )
             if pairing is None:
                 raise PairingRefused(
                     _(
@@ -79,8 +81,7 @@ def pair_host(*, code: str, name: str, reports: list[dict[str, Any]]) -> tuple[S
         ) from None
     except InvalidReport as error:
         raise PairingRefused(
-            _("A company database sent a report we cannot read (%(problem)s).")
-            % {"problem": error}
+            _("A company database sent a report we cannot read (%(problem)s).") % {"problem": error}
         ) from None
     return host, credential
 

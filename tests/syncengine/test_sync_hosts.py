@@ -37,7 +37,7 @@ def sample_db(tmp_path) -> str:
 
 @pytest.fixture
 def admin():
-    return MembershipFactory(is_super_user=True)
+    return MembershipFactory.create(is_super_user=True)
 
 
 def run_host(*args: str, credential_file: Path) -> str:
@@ -171,11 +171,9 @@ def test_an_unreachable_database_or_wrong_credentials_register_nothing(admin, tm
 
 
 @pytest.mark.django_db
-def test_a_database_of_another_company_is_refused_and_shown_to_staff(
-    admin, company_db, tmp_path
-):
+def test_a_database_of_another_company_is_refused_and_shown_to_staff(admin, company_db, tmp_path):
     pair(admin, tmp_path / "first.json", company_db)
-    other = MembershipFactory(is_super_user=True)
+    other = MembershipFactory.create(is_super_user=True)
     with pytest.raises(CommandError, match="registered to another company"):
         pair(other, tmp_path / "second.json", company_db)
     assert not SyncHost.objects.filter(company=other.company).exists()
@@ -185,7 +183,9 @@ def test_a_database_of_another_company_is_refused_and_shown_to_staff(
 
 
 @pytest.mark.django_db
-def test_the_hosts_page_lists_hosts_with_heartbeat_and_databases(admin, company_db, tmp_path, client):
+def test_the_hosts_page_lists_hosts_with_heartbeat_and_databases(
+    admin, company_db, tmp_path, client
+):
     pair(admin, tmp_path / "synchost.json", company_db)
     client.force_login(admin.user)
     response = client.get(reverse("portal:hosts"))
@@ -218,7 +218,7 @@ def test_removing_a_host_on_the_page_stops_its_credential(admin, company_db, tmp
 
 @pytest.mark.django_db
 def test_a_member_who_is_not_super_user_may_not_manage_hosts(client):
-    member = MembershipFactory(is_super_user=False)
+    member = MembershipFactory.create(is_super_user=False)
     client.force_login(member.user)
     assert client.get(reverse("portal:hosts")).status_code == 403
     assert client.post(reverse("portal:host_add")).status_code == 403
@@ -226,7 +226,7 @@ def test_a_member_who_is_not_super_user_may_not_manage_hosts(client):
 
 @pytest.mark.django_db
 def test_another_companys_host_is_a_404(admin, company_db, tmp_path, client):
-    other = MembershipFactory(is_super_user=True)
+    other = MembershipFactory.create(is_super_user=True)
     pair(other, tmp_path / "synchost.json", company_db)
     foreign = SyncHost.objects.get()
     client.force_login(admin.user)
@@ -237,12 +237,11 @@ def test_another_companys_host_is_a_404(admin, company_db, tmp_path, client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_running_host_heartbeats_and_answers_check_again_from_its_own_queue(
-    company_db, tmp_path
-):
+def test_a_running_host_heartbeats_and_answers_check_again_from_its_own_queue(company_db, tmp_path):
     from syncengine.tasks import refresh_host_report
 
-    admin = MembershipFactory(is_super_user=True, company=CompanyFactory())
+    admin = MembershipFactory.create(is_super_user=True, company=CompanyFactory.create())
+    break_database(company_db, "DELETE FROM desktop_sessions;")  # everybody logged off
     credential_file = tmp_path / "synchost.json"
     pair(admin, credential_file, company_db)
     host = SyncHost.objects.get()
