@@ -320,3 +320,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Sync hosts -----------------------------------------------------------------------------
+
+PAIRING_CODE_MINUTES = env_int("PAIRING_CODE_MINUTES", 15, minimum=1)
+SYNC_HOST_HEARTBEAT_SECONDS = env_int("SYNC_HOST_HEARTBEAT_SECONDS", 30, minimum=1)
+# A host silent for longer counts as offline (and its runs wait for it).
+SYNC_HOST_OFFLINE_AFTER_SECONDS = env_int("SYNC_HOST_OFFLINE_AFTER_SECONDS", 120, minimum=10)

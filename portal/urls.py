@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from licensing.api import LicenceView
-from portal import licence_views, views
+from portal import host_views, licence_views, views
 from portal.company import current_membership
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
@@ -19,6 +19,10 @@ portal_patterns = [
     path("licence/add/", licence_views.licence_add, name="licence_add"),
     path("licence/links/<int:link_id>/move/", licence_views.licence_move, name="licence_move"),
     path("licence/claim/", licence_views.licence_claim, name="licence_claim"),
+    path("company/hosts/", host_views.hosts, name="hosts"),
+    path("company/hosts/add/", host_views.host_add, name="host_add"),
+    path("company/hosts/<int:host_id>/refresh/", host_views.host_refresh, name="host_refresh"),
+    path("company/hosts/<int:host_id>/remove/", host_views.host_remove, name="host_remove"),
 ]
 
 api_patterns = [

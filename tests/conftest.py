@@ -7,6 +7,7 @@ answer, or the whole run fails at once. A missing service is never a reason to s
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -62,6 +63,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             problems.append(f"{name}: {problem}")
     if problems:
         raise pytest.UsageError("Required services are missing:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """SQLite test databases live in a file (not in memory), so that the real worker
+    processes some tests start can share them (with transactional tests)."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(Path(settings.VAR_DIR) / "test.sqlite3")
 
 
 @pytest.fixture(scope="session")

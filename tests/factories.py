@@ -11,14 +11,14 @@ from licensing.models import Company
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(factory.django.DjangoModelFactory[Company]):
     class Meta:
         model = Company
 
     name = factory.Sequence(lambda n: f"Bedrijf {n} B.V.")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """An active ID with a verified e-mail address and DEFAULT_PASSWORD."""
 
     class Meta:
@@ -35,7 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 

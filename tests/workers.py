@@ -15,6 +15,24 @@ from django.conf import settings
 BASE_DIR = Path(__file__).resolve().parents[1]
 
 
+def test_database_url() -> str:
+    """The URL of the database this test run uses (the test database, once it is set up)."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
+    return (
+        f"postgres://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
+def subprocess_environment() -> dict[str, str]:
+    """This run's settings for a child process: the same VAR_DIR, database, broker and cache."""
+    return {**os.environ, "VAR_DIR": str(settings.VAR_DIR), "DATABASE_URL": test_database_url()}
+
+
 @contextmanager
 def worker_process(
     *, queues: str = "default", concurrency: int = 1
@@ -24,7 +42,7 @@ def worker_process(
     It shares this process's settings through the environment: the same VAR_DIR (so the same
     filesystem-transport folders) and the same DATABASE_URL/REDIS_URL.
     """
-    env = {**os.environ, "VAR_DIR": str(settings.VAR_DIR)}
+    env = subprocess_environment()
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "--app", "portal", "worker",

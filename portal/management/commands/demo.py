@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from licensing.models import AddOnProduct, Agreement, AgreementAddOn, Company, Plan, Service
+from syncengine.companydb.generator import create_company_database
+from syncengine.host import HostCredentials, HostSetupError, default_credential_file, read_reports
+from syncengine.services import HostRefused, authenticate_host, issue_pairing_code, pair_host
 
 DEMO_EMAIL = "demo@online-desktop.example"
 DEMO_NAME = "Demi de Vries"
@@ -34,7 +37,8 @@ class Command(BaseCommand):
             raise CommandError("Demo data is for the embedded default only (DJANGO_DEBUG=1).")
         with transaction.atomic():
             password = self._demo_user()
-            self._demo_company()
+            company = self._demo_company()
+        self._demo_sync_host(company)
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nOnline Desktop runs at {settings.SITE_URL}/\n"
@@ -63,7 +67,7 @@ class Command(BaseCommand):
         credentials.chmod(0o600)
         return password
 
-    def _demo_company(self) -> None:
+    def _demo_company(self) -> Company:
         """The demo company with its agreement (held by the demo ID) and its super user."""
         company, _ = Company.objects.get_or_create(
             name=DEMO_COMPANY, defaults={"time_zone": "Europe/Amsterdam", "language": "nl"}
@@ -95,3 +99,41 @@ class Command(BaseCommand):
         Membership.objects.update_or_create(
             user=user, company=company, defaults={"is_super_user": True}
         )
+        return company
+
+    def _demo_sync_host(self, company: Company) -> None:
+        """A production and a sample company database made by the kit, and a sync host paired
+        with the demo company that reaches both (its credential file is what `make run`'s
+        synchost process starts from)."""
+        folder = Path(settings.VAR_DIR) / "companydb"
+        folder.mkdir(parents=True, exist_ok=True)
+        databases = {
+            "production": (folder / "production.sqlite3", 2_000),
+            "sample": (folder / "sample.sqlite3", 200),
+        }
+        for kind, (path, contacts) in databases.items():
+            if not path.exists():
+                create_company_database(
+                    f"sqlite:///{path}",
+                    contacts=contacts,
+                    kind=kind,  # type: ignore[arg-type]
+                    super_user_email=DEMO_EMAIL,
+                    super_user_name=("Demi", "de Vries"),
+                )
+        credential_file = default_credential_file()
+        if credential_file.exists():
+            try:
+                credentials = HostCredentials.load(credential_file)
+                authenticate_host(credential=credentials.credential)
+                return
+            except (HostSetupError, HostRefused):
+                pass  # paired with a database that was since reset: pair again
+        dsns = [f"sqlite:///{path}" for path, _contacts in databases.values()]
+        reports, errors = read_reports(dsns)
+        if errors:
+            raise CommandError("\n".join(errors))
+        code = issue_pairing_code(company=company, by=None)
+        host, credential = pair_host(code=code, name="Demo sync host", reports=reports)
+        HostCredentials(
+            host_id=host.pk, queue=host.queue, credential=credential, databases=dsns
+        ).save(credential_file)

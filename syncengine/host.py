@@ -1,0 +1,94 @@
+"""The office computer's side of a sync host: its credential file and its reading of the
+company databases it reaches. Connection strings live only here, in the file on that computer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from syncengine.companydb.connector import connect
+from syncengine.companydb.errors import CompanyDatabaseError, redact
+
+# The worker started by `synchost run` finds its credential file through this variable.
+CREDENTIAL_FILE_VARIABLE = "SYNCHOST_CREDENTIAL_FILE"
+
+
+class HostSetupError(Exception):
+    """Something on the office computer stops the host; the message says what to do."""
+
+
+def default_credential_file() -> Path:
+    return Path(settings.VAR_DIR) / "synchost.json"
+
+
+@dataclass
+class HostCredentials:
+    """What the office computer keeps about its pairing (a file readable by its owner only)."""
+
+    host_id: int
+    queue: str
+    credential: str
+    databases: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> HostCredentials:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                host_id=int(data["host_id"]),
+                queue=str(data["queue"]),
+                credential=str(data["credential"]),
+                databases=[str(dsn) for dsn in data["databases"]],
+            )
+        except FileNotFoundError:
+            raise HostSetupError(
+                _(
+                    "This computer is not paired yet. Add a sync host on the Sync hosts page "
+                    "and run the command shown there: synchost run --pair CODE --database DSN"
+                )
+            ) from None
+        except (OSError, ValueError, KeyError, TypeError):
+            raise HostSetupError(
+                _("The credential file %(path)s cannot be read; pair this computer again.")
+                % {"path": path}
+            ) from None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created private from the start: the file holds the credential and the DSNs.
+        descriptor = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            json.dump(self.__dict__, file, indent=2)
+        os.replace(path.with_suffix(".tmp"), path)
+
+    @classmethod
+    def from_environment(cls) -> HostCredentials:
+        path = os.environ.get(CREDENTIAL_FILE_VARIABLE)
+        return cls.load(Path(path) if path else default_credential_file())
+
+
+def computer_name() -> str:
+    return socket.gethostname() or "sync host"
+
+
+def read_reports(dsns: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each reachable database's report, and a message for each one that could not be read.
+
+    A message names the database by its redacted DSN: never its password."""
+    reports: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for dsn in dsns:
+        try:
+            with connect(dsn) as connector:
+                reports.append(connector.report())
+        except CompanyDatabaseError as error:
+            errors.append(f"{redact(dsn)}: {error.message}")
+    return reports, errors

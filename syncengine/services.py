@@ -1,0 +1,147 @@
+"""Pairing sync hosts and recording what they report: the portal's side of a host."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import suppress
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from licensing.models import Company
+from licensing.services import ForeignDatabaseError, InvalidReport, register_reported_database
+from syncengine.models import (
+    HostDatabase,
+    PairingCode,
+    SyncHost,
+    digest,
+    normalise_pairing_code,
+)
+
+
+class PairingRefused(Exception):
+    """The pairing code was wrong, expired or used, or a reported database was refused.
+
+    The message is for the person at the office computer; nothing was registered."""
+
+
+class HostRefused(Exception):
+    """The host credential is unknown or the host was removed."""
+
+
+def issue_pairing_code(*, company: Company, by: Any) -> str:
+    """A one-time pairing code for `company`, in clear: show it once, it is not kept."""
+    _pairing, code = PairingCode.issue(company=company, by=by)
+    return code
+
+
+def pair_host(*, code: str, name: str, reports: list[dict[str, Any]]) -> tuple[SyncHost, str]:
+    """Exchanges a pairing code for a new sync host and its credential (in clear, once).
+
+    The host's reports are registered in the same transaction: a refused database (one that
+    belongs to another company, or a report outside the contract) registers nothing at all,
+    and the code stays usable.
+    """
+    if not reports:
+        raise PairingRefused(_("Name at least one company database with --database."))
+    code_hash = digest(normalise_pairing_code(code))
+    try:
+        with transaction.atomic():
+            pairing = (
+                PairingCode.objects.usable().select_for_update().filter(code_hash=code_hash).first()
+            )
+            if pairing is None:
+                raise PairingRefused(
+                    _(
+                        "This pairing code is wrong, has expired or was used already. Ask for "
+                        "a new code on the Sync hosts page of the company settings."
+                    )
+                )
+            credential = secrets.token_urlsafe(32)
+            host = SyncHost.objects.create(
+                company=pairing.company,
+                name=name[:200],
+                queue=SyncHost.new_queue(),
+                credential_hash=digest(credential),
+                paired_by=pairing.created_by,
+            )
+            _register(host, reports)
+            pairing.used_at = timezone.now()
+            pairing.save(update_fields=["used_at"])
+    except ForeignDatabaseError as error:
+        # The transaction took the staff's record of the attempt with it: record it again.
+        _record_foreign_attempt(code_hash, reports, error)
+        raise PairingRefused(
+            _(
+                "One of these company databases is registered to another company. Nothing "
+                "was registered; contact support if this database belongs to your company."
+            )
+        ) from None
+    except InvalidReport as error:
+        raise PairingRefused(
+            _("A company database sent a report we cannot read (%(problem)s).") % {"problem": error}
+        ) from None
+    return host, credential
+
+
+def _record_foreign_attempt(
+    code_hash: str, reports: list[dict[str, Any]], error: ForeignDatabaseError
+) -> None:
+    pairing = PairingCode.objects.filter(code_hash=code_hash).select_related("company").first()
+    for report in reports:
+        if pairing is not None and str(report.get("database_id")) == str(error.database_id):
+            with suppress(ForeignDatabaseError):
+                register_reported_database(company=pairing.company, report=report)
+
+
+def authenticate_host(*, credential: str) -> SyncHost:
+    host = SyncHost.objects.active().filter(credential_hash=digest(credential)).first()
+    if host is None:
+        raise HostRefused(
+            _(
+                "This computer's sync host credential is not valid any more (the host was "
+                "removed in the portal). Pair it again with a new code."
+            )
+        )
+    return host
+
+
+def record_heartbeat(*, host: SyncHost) -> None:
+    SyncHost.objects.filter(pk=host.pk).update(last_heartbeat_at=timezone.now())
+
+
+def record_reports(*, host: SyncHost, reports: list[dict[str, Any]], errors: list[str]) -> None:
+    """Stores a host's fresh reports. A refused database is left out and named in the host's
+    report error, so that one foreign database does not hide the others."""
+    problems = list(errors)
+    for report in reports:
+        try:
+            with transaction.atomic():
+                _register(host, [report])
+        except ForeignDatabaseError:
+            problems.append(
+                _("Company database %(id)s is registered to another company and was ignored.")
+                % {"id": report.get("database_id")}
+            )
+        except InvalidReport as error:
+            problems.append(_("A report could not be read (%(problem)s).") % {"problem": error})
+    now = timezone.now()
+    SyncHost.objects.filter(pk=host.pk).update(
+        last_heartbeat_at=now, last_report_at=now, report_error="\n".join(problems)
+    )
+
+
+def remove_host(*, host: SyncHost) -> None:
+    """Removes a host: its credential stops working at once; its history is kept."""
+    SyncHost.objects.filter(pk=host.pk, removed_at__isnull=True).update(removed_at=timezone.now())
+
+
+def _register(host: SyncHost, reports: list[dict[str, Any]]) -> None:
+    now = timezone.now()
+    for report in reports:
+        database = register_reported_database(company=host.company, report=report)
+        HostDatabase.objects.update_or_create(
+            host=host, database=database, defaults={"last_reported_at": now}
+        )
