@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Membership
 from portal.company import super_user_required
@@ -59,9 +59,12 @@ def host_refresh(request: HttpRequest, membership: Membership, host_id: int) -> 
 
 
 @super_user_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def host_remove(request: HttpRequest, membership: Membership, host_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST removes."""
     host = get_object_or_404(membership.company.sync_hosts.active(), pk=host_id)
+    if request.method == "GET":
+        return render(request, "portal/host_remove.html", {"host": host})
     remove_host(host=host)
     messages.success(
         request,

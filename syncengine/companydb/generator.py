@@ -294,6 +294,7 @@ def generate(
     database_id: str,
     super_user_email: str | None = None,
     super_user_name: tuple[str, str] | None = None,
+    company_name: str | None = None,
 ) -> dict[str, Any]:
     """Writes a whole company database's rows into `sink`; the desktop super user's details."""
     pools = build_pools(seed)
@@ -302,7 +303,11 @@ def generate(
     add = sink.add
 
     # The company itself.
-    company_name, domain = rng.choice(pools.companies)
+    drawn_name, domain = rng.choice(pools.companies)
+    if company_name:
+        domain = _domain(company_name)
+    else:
+        company_name = drawn_name
     street, postcode, city = maker.address()
     owner_first, owner_last = super_user_name or maker.person()
     owner_email = super_user_email or f"{_email_name(owner_first, owner_last)}@{domain}"
@@ -543,13 +548,14 @@ def create_company_database(
     as_of: date | None = None,
     super_user_email: str | None = None,
     super_user_name: tuple[str, str] | None = None,
+    company_name: str | None = None,
     batch_size: int = 20_000,
     progress: Callable[[str], None] | None = None,
 ) -> CreateResult:
     """Creates a company database at `dsn` (on PostgreSQL the database itself too, when it is
     missing) filled for `contacts` contacts. Refuses to touch an existing company database (or
     any non-empty one) unless `replace`. `super_user_email`/`super_user_name` set the desktop
-    super user's employee, e.g. to match a demo ID."""
+    super user's employee, e.g. to match a demo ID; `company_name` the company's name."""
     if contacts < 0:
         raise ValueError("contacts must be 0 or more")
     parsed = parse_dsn(dsn)
@@ -564,6 +570,7 @@ def create_company_database(
         "database_id": str(uuid.uuid4()),
         "super_user_email": super_user_email,
         "super_user_name": super_user_name,
+        "company_name": company_name,
     }
     started = time.perf_counter()
     if parsed.dialect == "sqlite":

@@ -276,3 +276,14 @@ def test_a_running_host_heartbeats_and_answers_check_again_from_its_own_queue(co
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=60)
+
+
+@pytest.mark.django_db
+def test_removing_a_host_asks_for_confirmation_first(admin, company_db, tmp_path, client):
+    pair(admin, tmp_path / "synchost.json", company_db)
+    host = SyncHost.objects.get()
+    client.force_login(admin.user)
+    page = client.get(reverse("portal:host_remove", args=[host.pk]))
+    assert page.status_code == 200
+    assert "stops working" in page.text
+    assert SyncHost.objects.active().filter(pk=host.pk).exists()

@@ -107,19 +107,27 @@ class Command(BaseCommand):
         synchost process starts from)."""
         folder = Path(settings.VAR_DIR) / "companydb"
         folder.mkdir(parents=True, exist_ok=True)
-        databases = {
-            "production": (folder / "production.sqlite3", 2_000),
-            "sample": (folder / "sample.sqlite3", 200),
-        }
-        for kind, (path, contacts) in databases.items():
-            if not path.exists():
-                create_company_database(
-                    f"sqlite:///{path}",
-                    contacts=contacts,
-                    kind=kind,  # type: ignore[arg-type]
-                    super_user_email=DEMO_EMAIL,
-                    super_user_name=("Demi", "de Vries"),
-                )
+        production = folder / "production.sqlite3"
+        sample = folder / "sample.sqlite3"
+        if not production.exists():
+            create_company_database(
+                f"sqlite:///{production}",
+                contacts=2_000,
+                company_name=DEMO_COMPANY,
+                super_user_email=DEMO_EMAIL,
+                super_user_name=("Demi", "de Vries"),
+            )
+        if not sample.exists():
+            # The desktop program's sample company: listed, but never activated.
+            create_company_database(
+                f"sqlite:///{sample}",
+                contacts=200,
+                seed=2,
+                kind="sample",
+                company_name="Voorbeeldbedrijf Zonnig B.V.",
+                super_user_email=DEMO_EMAIL,
+                super_user_name=("Demi", "de Vries"),
+            )
         credential_file = default_credential_file()
         if credential_file.exists():
             try:
@@ -128,7 +136,7 @@ class Command(BaseCommand):
                 return
             except (HostSetupError, HostRefused):
                 pass  # paired with a database that was since reset: pair again
-        dsns = [f"sqlite:///{path}" for path, _contacts in databases.values()]
+        dsns = [f"sqlite:///{production}", f"sqlite:///{sample}"]
         reports, errors = read_reports(dsns)
         if errors:
             raise CommandError("\n".join(errors))
