@@ -25,6 +25,7 @@ def test_signup_page_says_the_id_is_not_the_desktop_user_name(client: Client) ->
     assert "separate from the user name you use in the desktop program" in response.content.decode()
 
 
+@pytest.mark.smoke
 def test_link_opened_on_another_device_creates_the_id_and_signs_in(client: Client) -> None:
     sign_up(client, email="Anna@Example.nl")
 

@@ -29,6 +29,7 @@ def embedded(settings, tmp_path):
 
 
 @pytest.mark.django_db
+@pytest.mark.smoke
 def test_demo_data_is_created_once_however_often_it_runs(embedded, client):
     first = run_demo()
     counts = row_counts()

@@ -55,6 +55,7 @@ def pair(admin, credential_file: Path, *dsns: str) -> str:
 
 
 @pytest.mark.django_db
+@pytest.mark.smoke
 def test_pairing_registers_the_host_with_its_own_queue_and_its_databases(
     admin, company_db, sample_db, tmp_path
 ):
@@ -237,6 +238,7 @@ def test_another_companys_host_is_a_404(admin, company_db, tmp_path, client):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.smoke
 def test_a_running_host_heartbeats_and_answers_check_again_from_its_own_queue(company_db, tmp_path):
     from syncengine.tasks import refresh_host_report
 
