@@ -1,4 +1,4 @@
-# The interface for people and CI: make run, make test, make lint, make bench, make faults.
+# The interface for people and CI: make run, make test, make lint.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +6,7 @@ PORT ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench faults messages venv clean
+.PHONY: run test lint format messages venv clean
 
 # Reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
