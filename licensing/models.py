@@ -208,9 +208,14 @@ class Agreement(models.Model):
             return Refusal.NOT_LINKABLE
         return None
 
+    def company_links(self) -> models.QuerySet[LicenceLink]:
+        """The licence links of the agreement's company: they outlive a renewal of the
+        agreement that made them (a renewed agreement must not see "0 linked")."""
+        return LicenceLink.objects.filter(agreement__company_id=self.company_id)
+
     def has_room_for(self, product: AddOnProduct) -> bool:
         """Exactly one database per licence, unless sales granted a larger allowance."""
-        linked = self.licence_links.filter(product=product).count()
+        linked = self.company_links().filter(product=product).count()
         return linked < self.database_allowance(product)
 
     def matches_claim(self, *, number: str, customer_number: str) -> bool:
@@ -380,12 +385,19 @@ class ForeignDatabaseAttempt(models.Model):
     )
     database_id = models.UUIDField(_("database identity"))
     reported_name = models.CharField(_("reported name"), max_length=200, blank=True)
-    attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now)
+    # One row per reporting company and database: a host repeats its report every few minutes.
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    attempted_at = models.DateTimeField(_("last attempt"), default=timezone.now)
 
     class Meta:
         verbose_name = _("foreign database attempt")
         verbose_name_plural = _("foreign database attempts")
         ordering = ["-attempted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporting_company", "database_id"], name="one_attempt_row_per_reporter"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.database_id} ({self.reporting_company})"

@@ -45,7 +45,7 @@ class AgreementSerializer(serializers.ModelSerializer):
     valid_today = serializers.SerializerMethodField()
     services = serializers.SerializerMethodField()
     add_ons = serializers.SerializerMethodField()
-    licence_links = LicenceLinkSerializer(many=True)
+    licence_links = serializers.SerializerMethodField()
 
     class Meta:
         model = Agreement
@@ -64,6 +64,10 @@ class AgreementSerializer(serializers.ModelSerializer):
             "add_ons",
             "licence_links",
         ]
+
+    def get_licence_links(self, agreement: Agreement) -> list[dict[str, Any]]:
+        links = agreement.company_links().select_related("database", "product")
+        return list(LicenceLinkSerializer(links, many=True).data)
 
     def get_valid_today(self, agreement: Agreement) -> bool:
         return agreement.is_valid()

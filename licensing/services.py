@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from licensing.models import (
@@ -30,10 +31,16 @@ class InvalidReport(ValueError):
 
 class ForeignDatabaseError(Exception):
     """The reported database_id already belongs to another company: a database_id belongs to at
-    most one company. The attempt has been recorded for staff."""
+    most one company. The attempt is recorded for staff by `record_foreign_database_attempt`
+    (which a caller inside a transaction must call again after it: see there)."""
 
-    def __init__(self, *, database_id: uuid.UUID) -> None:
+    def __init__(
+        self, *, database_id: uuid.UUID, reporting_company: Company, owner_id: int, name: str
+    ) -> None:
         self.database_id = database_id
+        self.reporting_company = reporting_company
+        self.owner_id = owner_id
+        self.reported_name = name
         super().__init__(
             f"Company database {database_id} belongs to another company; the report is refused."
         )
@@ -91,24 +98,44 @@ def register_reported_database(*, company: Company, report: dict[str, Any]) -> C
             defaults={**fields, "company": company, "report": report, "reported_at": now},
         )
         foreign = database.company_id != company.pk
-        if foreign:
-            ForeignDatabaseAttempt.objects.create(
-                reporting_company=company,
-                owning_company_id=database.company_id,
-                database_id=database_id,
-                reported_name=fields["name"],
-                attempted_at=now,
-            )
-        elif not created:
+        if not foreign and not created:
             for name, value in fields.items():
                 setattr(database, name, value)
             database.report = report
             database.reported_at = now
             database.save(update_fields=[*fields, "report", "reported_at"])
-    # Raised after the commit, so that the recorded attempt is not rolled back with it.
     if foreign:
-        raise ForeignDatabaseError(database_id=database_id)
+        refused = ForeignDatabaseError(
+            database_id=database_id,
+            reporting_company=company,
+            owner_id=database.company_id,
+            name=fields["name"],
+        )
+        record_foreign_database_attempt(refused)
+        raise refused
     return database
+
+
+def record_foreign_database_attempt(refused: ForeignDatabaseError) -> None:
+    """Keeps a refused report for staff: one row per reporting company and database.
+
+    `register_reported_database` calls it; a caller that ran the registration inside its own
+    transaction lost that row with the rollback and calls it again once the transaction is
+    over (a repeated call only counts one more attempt)."""
+    with transaction.atomic():
+        attempt, created = ForeignDatabaseAttempt.objects.select_for_update().get_or_create(
+            reporting_company=refused.reporting_company,
+            database_id=refused.database_id,
+            defaults={
+                "owning_company_id": refused.owner_id,
+                "reported_name": refused.reported_name,
+            },
+        )
+        if not created:
+            attempt.attempts = F("attempts") + 1
+            attempt.attempted_at = timezone.now()
+            attempt.reported_name = refused.reported_name
+            attempt.save(update_fields=["attempts", "attempted_at", "reported_name"])
 
 
 def _pk(user: AbstractBaseUser | None) -> Any:
@@ -188,5 +215,6 @@ __all__ = [
     "LicenceRefused",
     "link_database",
     "move_licence",
+    "record_foreign_database_attempt",
     "register_reported_database",
 ]

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Membership
 from portal.company import super_user_required
@@ -24,6 +25,7 @@ def _hosts(membership: Membership) -> list[SyncHost]:
 
 
 @super_user_required
+@vary_on_headers("HX-Request")
 def hosts(request: HttpRequest, membership: Membership) -> HttpResponse:
     template = "portal/hosts_table.html" if request.htmx else "portal/hosts.html"  # type: ignore[attr-defined]
     return render(request, template, {"company": membership.company, "hosts": _hosts(membership)})

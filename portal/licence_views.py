@@ -6,7 +6,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from allauth.core.internal import ratelimit
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -21,10 +21,6 @@ from licensing.models import AddOnProduct, LicenceLink, Refusal
 from licensing.services import LicenceRefused, link_database, move_licence
 from portal.company import set_current_company, super_user_required
 
-# Claims guess at two numbers, so they are throttled per ID and per address. Counted in the
-# shared cache by allauth's limiter, like every sign-in surface of the site.
-CLAIM_RATE_LIMITS = {"claim_agreement": "5/15m/user,20/1h/ip"}
-
 
 @super_user_required
 def licence(request: HttpRequest, membership: Membership) -> HttpResponse:
@@ -32,7 +28,7 @@ def licence(request: HttpRequest, membership: Membership) -> HttpResponse:
     agreement = company.current_agreement()
     context: dict[str, Any] = {"company": company, "agreement": agreement}
     if agreement is not None:
-        links = agreement.licence_links.select_related("database", "product", "linked_by")
+        links = agreement.company_links().select_related("database", "product", "linked_by")
         context |= {
             "agreement_valid": agreement.is_valid(),
             "services": agreement.plan.services.all(),
@@ -175,10 +171,8 @@ def licence_claim(request: HttpRequest) -> HttpResponse:
     error = None
     status = HTTPStatus.OK
     if request.method == "POST":
-        usage = ratelimit.consume(
-            request, app="licensing", action="claim_agreement", config=CLAIM_RATE_LIMITS
-        )
-        if usage is None:
+        # Limits in settings.ACCOUNT_RATE_LIMITS, counted in the shared cache by allauth.
+        if not ratelimit.consume(request, action="claim_agreement"):
             error = _("Too many attempts. Please wait a quarter of an hour and try again.")
             status = HTTPStatus.TOO_MANY_REQUESTS
         elif form.is_valid():

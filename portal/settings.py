@@ -221,6 +221,8 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Online Desktop: "
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# allauth's defaults, plus our own action: a claim guesses at two numbers (licence page).
+ACCOUNT_RATE_LIMITS = {"claim_agreement": "5/15m/user,20/1h/ip"}
 # How long the link of a new ID (choose your password) stays valid.
 SIGNUP_LINK_MAX_AGE_HOURS = env_int("SIGNUP_LINK_MAX_AGE_HOURS", 48, minimum=1)
 
@@ -325,5 +327,7 @@ LOGGING = {
 
 PAIRING_CODE_MINUTES = env_int("PAIRING_CODE_MINUTES", 15, minimum=1)
 SYNC_HOST_HEARTBEAT_SECONDS = env_int("SYNC_HOST_HEARTBEAT_SECONDS", 30, minimum=1)
+# A full report (people, sessions, API clients of every database) is heavier than a heartbeat.
+SYNC_HOST_REPORT_SECONDS = env_int("SYNC_HOST_REPORT_SECONDS", 300, minimum=1)
 # A host silent for longer counts as offline (and its runs wait for it).
 SYNC_HOST_OFFLINE_AFTER_SECONDS = env_int("SYNC_HOST_OFFLINE_AFTER_SECONDS", 120, minimum=10)

@@ -4,9 +4,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from licensing.api import LicenceView
 from portal import host_views, licence_views, views
-from portal.company import current_membership
+from portal.api import LicenceView
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -26,11 +25,7 @@ portal_patterns = [
 ]
 
 api_patterns = [
-    path(
-        "licence/",
-        LicenceView.as_view(current_membership=current_membership),
-        name="licence",
-    ),
+    path("licence/", LicenceView.as_view(), name="licence"),
 ]
 
 urlpatterns = [

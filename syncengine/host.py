@@ -15,7 +15,16 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from syncengine.companydb.connector import connect
-from syncengine.companydb.errors import CompanyDatabaseError, redact
+from syncengine.companydb.errors import (
+    BadCredentials,
+    CompanyDatabaseError,
+    DatabaseUnreachable,
+    InvalidDsn,
+    MissingTable,
+    NotACompanyDatabase,
+    SchemaTooOld,
+    redact,
+)
 
 # The worker started by `synchost run` finds its credential file through this variable.
 CREDENTIAL_FILE_VARIABLE = "SYNCHOST_CREDENTIAL_FILE"
@@ -37,6 +46,9 @@ class HostCredentials:
     queue: str
     credential: str
     databases: list[str] = field(default_factory=list)
+    # The company name each DSN last reported, so that a failure can be named in the portal
+    # without its connection string.
+    names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> HostCredentials:
@@ -47,6 +59,7 @@ class HostCredentials:
                 queue=str(data["queue"]),
                 credential=str(data["credential"]),
                 databases=[str(dsn) for dsn in data["databases"]],
+                names={str(k): str(v) for k, v in data.get("names", {}).items()},
             )
         except FileNotFoundError:
             raise HostSetupError(
@@ -79,16 +92,55 @@ def computer_name() -> str:
     return socket.gethostname() or "sync host"
 
 
-def read_reports(dsns: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Each reachable database's report, and a message for each one that could not be read.
+@dataclass(frozen=True)
+class ReadFailure:
+    """A company database this computer could not read."""
 
-    A message names the database by its redacted DSN: never its password."""
-    reports: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for dsn in dsns:
+    position: int  # 1-based, in the order of --database
+    dsn: str
+    error: CompanyDatabaseError
+
+    def for_person_here(self) -> str:
+        """For the person at the office computer: names the DSN (its password hidden)."""
+        return f"{redact(self.dsn)}: {self.error.message}"
+
+    def for_portal(self, names: dict[str, str]) -> dict[str, Any]:
+        """For the portal: a problem code and the database's position and last known name;
+        never the connection string (the portal does not store one)."""
+        return {
+            "problem": PROBLEM_CODES.get(type(self.error), "unreadable"),
+            "database": self.position,
+            "name": names.get(self.dsn, ""),
+        }
+
+
+PROBLEM_CODES: dict[type[CompanyDatabaseError], str] = {
+    DatabaseUnreachable: "unreachable",
+    BadCredentials: "credentials",
+    MissingTable: "missing_table",
+    SchemaTooOld: "old_schema",
+    NotACompanyDatabase: "not_company_database",
+    InvalidDsn: "invalid_dsn",
+}
+
+
+@dataclass
+class ReadResult:
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[ReadFailure] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # DSN -> company name, when read
+
+
+def read_reports(dsns: list[str]) -> ReadResult:
+    """Each readable database's report, and a failure for each one that could not be read."""
+    result = ReadResult()
+    for position, dsn in enumerate(dsns, start=1):
         try:
             with connect(dsn) as connector:
-                reports.append(connector.report())
+                report = connector.report()
         except CompanyDatabaseError as error:
-            errors.append(f"{redact(dsn)}: {error.message}")
-    return reports, errors
+            result.failures.append(ReadFailure(position, dsn, error))
+            continue
+        result.reports.append(report)
+        result.names[dsn] = str(report["settings"].get("name") or "")
+    return result

@@ -71,6 +71,34 @@ class PairingCode(models.Model):
         return pairing, shown
 
 
+def problem_message(problem: dict[str, object]) -> str:
+    """What an administrator reads about one problem of a host's report."""
+    name = str(problem.get("name") or "")
+    database = (
+        _("Company database %(name)s") % {"name": name}
+        if name
+        else _("Company database %(number)s on this computer")
+        % {"number": problem.get("database", "?")}
+    )
+    text = {
+        "unreachable": _("%(database)s cannot be reached: is its server running?"),
+        "credentials": _("%(database)s refused the user name or password given to the sync host."),
+        "missing_table": _("%(database)s is missing tables of the business software."),
+        "old_schema": _(
+            "%(database)s has an old version of the business software: update it first."
+        ),
+        "not_company_database": _(
+            "%(database)s is not a company database of the business software."
+        ),
+        "invalid_dsn": _(
+            "%(database)s was given to the sync host in a form it does not understand."
+        ),
+        "foreign": _("%(database)s is registered to another company and was ignored."),
+        "invalid_report": _("A company database sent a report that cannot be read."),
+    }.get(str(problem.get("problem")), _("%(database)s could not be read."))
+    return str(text) % {"database": database}
+
+
 class SyncHostQuerySet(models.QuerySet["SyncHost"]):
     def active(self) -> SyncHostQuerySet:
         return self.filter(removed_at__isnull=True)
@@ -97,8 +125,9 @@ class SyncHost(models.Model):
     last_heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     last_report_at = models.DateTimeField(_("last report"), null=True, blank=True)
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
-    # The host's last failure to read one of its databases, in words for an administrator.
-    report_error = models.TextField(_("last report error"), blank=True)
+    # What went wrong in the host's last report, as codes: the words are chosen when a page
+    # shows them (in the reader's language), and no connection string ever reaches the portal.
+    report_problems = models.JSONField(_("problems of the last report"), default=list, blank=True)
     databases: models.ManyToManyField[CompanyDatabase, HostDatabase] = models.ManyToManyField(
         CompanyDatabase,
         through="HostDatabase",
@@ -119,6 +148,9 @@ class SyncHost(models.Model):
     @staticmethod
     def new_queue() -> str:
         return f"host-{uuid.uuid4().hex[:12]}"
+
+    def problem_messages(self) -> list[str]:
+        return [problem_message(problem) for problem in self.report_problems]
 
     def is_online(self) -> bool:
         if self.removed_at is not None or self.last_heartbeat_at is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from contextlib import suppress
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licensing.models import Company
-from licensing.services import ForeignDatabaseError, InvalidReport, register_reported_database
+from licensing.services import (
+    ForeignDatabaseError,
+    InvalidReport,
+    record_foreign_database_attempt,
+    register_reported_database,
+)
 from syncengine.models import (
     HostDatabase,
     PairingCode,
@@ -70,9 +74,9 @@ def pair_host(*, code: str, name: str, reports: list[dict[str, Any]]) -> tuple[S
             _register(host, reports)
             pairing.used_at = timezone.now()
             pairing.save(update_fields=["used_at"])
-    except ForeignDatabaseError as error:
-        # The transaction took the staff's record of the attempt with it: record it again.
-        _record_foreign_attempt(code_hash, reports, error)
+    except ForeignDatabaseError as refused:
+        # The rollback took the staff's record of the attempt with it: record it again.
+        record_foreign_database_attempt(refused)
         raise PairingRefused(
             _(
                 "One of these company databases is registered to another company. Nothing "
@@ -84,16 +88,6 @@ def pair_host(*, code: str, name: str, reports: list[dict[str, Any]]) -> tuple[S
             _("A company database sent a report we cannot read (%(problem)s).") % {"problem": error}
         ) from None
     return host, credential
-
-
-def _record_foreign_attempt(
-    code_hash: str, reports: list[dict[str, Any]], error: ForeignDatabaseError
-) -> None:
-    pairing = PairingCode.objects.filter(code_hash=code_hash).select_related("company").first()
-    for report in reports:
-        if pairing is not None and str(report.get("database_id")) == str(error.database_id):
-            with suppress(ForeignDatabaseError):
-                register_reported_database(company=pairing.company, report=report)
 
 
 def authenticate_host(*, credential: str) -> SyncHost:
@@ -112,24 +106,26 @@ def record_heartbeat(*, host: SyncHost) -> None:
     SyncHost.objects.filter(pk=host.pk).update(last_heartbeat_at=timezone.now())
 
 
-def record_reports(*, host: SyncHost, reports: list[dict[str, Any]], errors: list[str]) -> None:
-    """Stores a host's fresh reports. A refused database is left out and named in the host's
-    report error, so that one foreign database does not hide the others."""
-    problems = list(errors)
+def record_reports(
+    *, host: SyncHost, reports: list[dict[str, Any]], problems: list[dict[str, Any]]
+) -> None:
+    """Stores a host's fresh reports, and its problems as codes (see SyncHost.problem_messages).
+
+    A refused database is left out and becomes a problem, so that one foreign database does
+    not hide the others."""
+    problems = list(problems)
     for report in reports:
         try:
             with transaction.atomic():
                 _register(host, [report])
-        except ForeignDatabaseError:
-            problems.append(
-                _("Company database %(id)s is registered to another company and was ignored.")
-                % {"id": report.get("database_id")}
-            )
-        except InvalidReport as error:
-            problems.append(_("A report could not be read (%(problem)s).") % {"problem": error})
+        except ForeignDatabaseError as refused:
+            record_foreign_database_attempt(refused)
+            problems.append({"problem": "foreign", "name": refused.reported_name})
+        except InvalidReport:
+            problems.append({"problem": "invalid_report", "name": ""})
     now = timezone.now()
     SyncHost.objects.filter(pk=host.pk).update(
-        last_heartbeat_at=now, last_report_at=now, report_error="\n".join(problems)
+        last_heartbeat_at=now, last_report_at=now, report_problems=problems
     )
 
 

@@ -16,5 +16,9 @@ def refresh_host_report(host_id: int) -> None:
         host = authenticate_host(credential=credentials.credential)
     except (HostSetupError, HostRefused):
         return  # a removed or unpaired host has nothing to report; its worker stops soon
-    reports, errors = read_reports(credentials.databases)
-    record_reports(host=host, reports=reports, errors=errors)
+    result = read_reports(credentials.databases)
+    record_reports(
+        host=host,
+        reports=result.reports,
+        problems=[failure.for_portal(credentials.names) for failure in result.failures],
+    )

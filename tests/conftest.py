@@ -1,7 +1,8 @@
 """Test-wide fixtures and the services check.
 
-CI sets REQUIRE_SERVICES (e.g. "postgres,redis"): each named service must be configured and
-answer, or the whole run fails at once. A missing service is never a reason to skip.
+REQUIRE_SERVICES (e.g. "postgres,redis") names services that must be configured and answer, or
+the whole run fails at once; with CI set it defaults to both. A missing service is never a
+reason to skip. (.ci/run's smoke stage on the embedded default sets REQUIRE_SERVICES empty.)
 """
 
 from __future__ import annotations
@@ -50,9 +51,8 @@ _CHECKS = {"postgres": _check_postgres, "redis": _check_redis}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    required = [
-        name.strip() for name in os.environ.get("REQUIRE_SERVICES", "").split(",") if name.strip()
-    ]
+    wanted = os.environ.get("REQUIRE_SERVICES", "postgres,redis" if os.environ.get("CI") else "")
+    required = [name.strip() for name in wanted.split(",") if name.strip()]
     problems = []
     for name in required:
         if name not in _CHECKS:

@@ -7,7 +7,8 @@ parts, never from the raw DSN or the driver's own error text.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, urlencode
 
 
 class CompanyDatabaseError(Exception):
@@ -76,22 +77,25 @@ class ChangeLogStalled(CompanyDatabaseError):
 
 
 def redact(dsn: str) -> str:
-    """The DSN with its password replaced by '***' (in the user part and in the query)."""
-    try:
-        parts = urlsplit(dsn)
-    except ValueError:
-        return "<unreadable DSN>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:***@{hostport}"
-    query = parts.query
-    if query:
+    """The DSN with its password replaced by '***': in the user part, in the query, and in
+    libpq's key=value form. When the user part cannot be read cleanly (a '/' or '#' in the
+    password), everything between '://' and the last '@' is hidden."""
+    if "://" not in dsn:
+        # key=value form (host=h password=secret ...): hide every password value.
+        return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn, flags=re.I)
+    scheme, _, rest = dsn.partition("://")
+    if "@" in rest:
+        userinfo, _, after = rest.rpartition("@")
+        user = userinfo.split(":", 1)[0] if ":" in userinfo else userinfo
+        if "/" in user or "#" in user or "?" in user:
+            user = "***"
+        rest = f"{user}:***@{after}" if ":" in userinfo or user == "***" else f"{user}@{after}"
+    path, question, query = rest.partition("?")
+    if question:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode(
             [(key, "***" if key.lower() == "password" else value) for key, value in pairs],
-            safe="*",
+            safe="*/",
         )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        return f"{scheme}://{path}?{query}"
+    return f"{scheme}://{rest}"

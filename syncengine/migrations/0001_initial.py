@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('last_heartbeat_at', models.DateTimeField(blank=True, null=True, verbose_name='last heartbeat')),
                 ('last_report_at', models.DateTimeField(blank=True, null=True, verbose_name='last report')),
                 ('removed_at', models.DateTimeField(blank=True, null=True, verbose_name='removed')),
-                ('report_error', models.TextField(blank=True, verbose_name='last report error')),
+                ('report_problems', models.JSONField(blank=True, default=list, verbose_name='problems of the last report')),
                 ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_hosts', to='licensing.company', verbose_name='company')),
                 ('databases', models.ManyToManyField(related_name='sync_hosts', through='syncengine.HostDatabase', to='licensing.companydatabase', verbose_name='company databases')),
                 ('paired_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='paired by')),

@@ -54,6 +54,22 @@ def test_second_database_is_refused_with_sales_message() -> None:
     assert LicenceLink.objects.count() == 1
 
 
+def test_a_renewed_agreement_keeps_the_link_made_under_the_old_one() -> None:
+    old = AgreementFactory.create(valid_from=timezone.localdate() - datetime.timedelta(days=400))
+    first, second = CompanyDatabaseFactory.create_batch(2, company=old.company)
+    link_database(agreement=old, addon=online_desktop(), database=first, by=None)
+    Agreement.objects.filter(pk=old.pk).update(
+        valid_to=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    renewed = AgreementFactory.create(company=old.company)
+
+    assert old.company.current_agreement() == renewed
+    assert list(renewed.company_links()) == list(LicenceLink.objects.all())
+    with pytest.raises(LicenceRefused) as refused:
+        link_database(agreement=renewed, addon=online_desktop(), database=second, by=None)
+    assert refused.value.reason == Refusal.ALLOWANCE_USED
+
+
 def test_allowance_of_two_on_the_agreement_allows_a_second_database_but_not_a_third() -> None:
     agreement = AgreementFactory.create()
     AgreementAddOn.objects.filter(agreement=agreement).update(database_allowance=2)

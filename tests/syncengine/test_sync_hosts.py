@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from licensing.models import CompanyDatabase, ForeignDatabaseAttempt
 from syncengine.companydb.generator import create_company_database
+from syncengine.host import HostCredentials
 from syncengine.models import HostDatabase, PairingCode, SyncHost
 from syncengine.services import issue_pairing_code, remove_host
 from tests.factories import CompanyFactory, MembershipFactory
@@ -289,3 +290,52 @@ def test_removing_a_host_asks_for_confirmation_first(admin, company_db, tmp_path
     assert page.status_code == 200
     assert "stops working" in page.text
     assert SyncHost.objects.active().filter(pk=host.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_database_that_fails_later_is_named_without_its_connection_string(
+    admin, company_db, tmp_path, client
+):
+    credential_file = tmp_path / "synchost.json"
+    pair(admin, credential_file, company_db)
+    name = SyncHost.objects.get().databases.get().name
+    Path(company_db.removeprefix("sqlite:///")).unlink()
+
+    run_host(credential_file=credential_file)
+
+    host = SyncHost.objects.get()
+    assert host.report_problems == [{"problem": "unreachable", "database": 1, "name": name}]
+    stored = serializers.serialize("json", [host])
+    assert str(tmp_path) not in stored
+    client.force_login(admin.user)
+    page = client.get(reverse("portal:hosts")).text
+    assert f"Company database {name} cannot be reached" in page
+    assert str(tmp_path) not in page
+
+
+@pytest.mark.django_db
+def test_a_foreign_database_in_a_later_report_is_shown_to_staff_once_per_reporter(
+    admin, company_db, tmp_path
+):
+    pair(admin, tmp_path / "first.json", company_db)
+    other = MembershipFactory.create(is_super_user=True)
+    other_db = f"sqlite:///{tmp_path / 'other.db'}"
+    create_company_database(other_db, contacts=1, seed=3)
+    second = tmp_path / "second.json"
+    pair(other, second, other_db)
+    # The other company's host is later given the first company's database too.
+    credentials = HostCredentials.load(second)
+    credentials.databases.append(company_db)
+    credentials.save(second)
+
+    run_host(credential_file=second)
+    run_host(credential_file=second)
+
+    attempt = ForeignDatabaseAttempt.objects.get()
+    assert (attempt.reporting_company, attempt.owning_company) == (other.company, admin.company)
+    assert attempt.attempts == 2
+    host = SyncHost.objects.get(company=other.company)
+    assert [problem["problem"] for problem in host.report_problems] == ["foreign"]
+    assert list(host.databases.values_list("database_id", flat=True)) == [
+        CompanyDatabase.objects.get(company=other.company).database_id
+    ]

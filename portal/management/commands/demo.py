@@ -137,11 +137,15 @@ class Command(BaseCommand):
             except (HostSetupError, HostRefused):
                 pass  # paired with a database that was since reset: pair again
         dsns = [f"sqlite:///{production}", f"sqlite:///{sample}"]
-        reports, errors = read_reports(dsns)
-        if errors:
-            raise CommandError("\n".join(errors))
+        result = read_reports(dsns)
+        if result.failures:
+            raise CommandError("\n".join(f.for_person_here() for f in result.failures))
         code = issue_pairing_code(company=company, by=None)
-        host, credential = pair_host(code=code, name="Demo sync host", reports=reports)
+        host, credential = pair_host(code=code, name="Demo sync host", reports=result.reports)
         HostCredentials(
-            host_id=host.pk, queue=host.queue, credential=credential, databases=dsns
+            host_id=host.pk,
+            queue=host.queue,
+            credential=credential,
+            databases=dsns,
+            names=result.names,
         ).save(credential_file)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from syncengine.host import (
     CREDENTIAL_FILE_VARIABLE,
     HostCredentials,
     HostSetupError,
+    ReadResult,
     computer_name,
     default_credential_file,
     read_reports,
@@ -27,6 +29,7 @@ from syncengine.services import (
     PairingRefused,
     authenticate_host,
     pair_host,
+    record_heartbeat,
     record_reports,
 )
 
@@ -73,23 +76,25 @@ class Command(BaseCommand):
                     self._read(credentials.databases)  # refuse a bad DSN before keeping it
                     credentials.save(path)
                 host = authenticate_host(credential=credentials.credential)
-            self._report(host, credentials)
+            self._report(host, credentials, path)
         except (HostSetupError, HostRefused, PairingRefused) as error:
             raise CommandError(str(error)) from None
         if options["once"]:
             return
         self._run(host, credentials, path)
 
-    def _read(self, dsns: list[str]) -> list[dict[str, Any]]:
-        reports, errors = read_reports(dsns)
-        if errors:
-            raise HostSetupError("\n".join([*errors, "Nothing was registered or changed."]))
-        return reports
+    def _read(self, dsns: list[str]) -> ReadResult:
+        result = read_reports(dsns)
+        if result.failures:
+            lines = [failure.for_person_here() for failure in result.failures]
+            raise HostSetupError("\n".join([*lines, "Nothing was registered or changed."]))
+        return result
 
     def _pair(self, code: str, dsns: list[str], path: Path) -> tuple[HostCredentials, SyncHost]:
         if not dsns:
             raise HostSetupError("Name at least one company database with --database DSN.")
-        host, credential = pair_host(code=code, name=computer_name(), reports=self._read(dsns))
+        result = self._read(dsns)
+        host, credential = pair_host(code=code, name=computer_name(), reports=result.reports)
         credentials = HostCredentials(
             host_id=host.pk, queue=host.queue, credential=credential, databases=dsns
         )
@@ -102,12 +107,19 @@ class Command(BaseCommand):
         )
         return credentials, host
 
-    def _report(self, host: SyncHost, credentials: HostCredentials) -> None:
-        reports, errors = read_reports(credentials.databases)
-        record_reports(host=host, reports=reports, errors=errors)
-        for error in errors:
-            self.stderr.write(error)
-        self.stdout.write(f"Reported {len(reports)} company database(s).")
+    def _report(self, host: SyncHost, credentials: HostCredentials, path: Path) -> None:
+        result = read_reports(credentials.databases)
+        record_reports(
+            host=host,
+            reports=result.reports,
+            problems=[failure.for_portal(credentials.names) for failure in result.failures],
+        )
+        for failure in result.failures:
+            self.stderr.write(failure.for_person_here())
+        if result.names and {**credentials.names, **result.names} != credentials.names:
+            credentials.names.update(result.names)
+            credentials.save(path)
+        self.stdout.write(f"Reported {len(result.reports)} company database(s).")
 
     def _run(self, host: SyncHost, credentials: HostCredentials, path: Path) -> None:
         worker = subprocess.Popen(
@@ -122,6 +134,9 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         self.stdout.write(f"Sync host running on queue {host.queue}. Ctrl-C stops it.")
+        # A heartbeat is one cheap update; a full report reads every company database, so it
+        # runs less often (and at once when an administrator asks: "check again").
+        last_report = time.monotonic()
         try:
             while not stop.wait(settings.SYNC_HOST_HEARTBEAT_SECONDS):
                 if worker.poll() is not None:
@@ -130,7 +145,11 @@ class Command(BaseCommand):
                     host = authenticate_host(credential=credentials.credential)
                 except HostRefused as error:
                     raise CommandError(str(error)) from None
-                self._report(host, credentials)
+                if time.monotonic() - last_report >= settings.SYNC_HOST_REPORT_SECONDS:
+                    self._report(host, credentials, path)
+                    last_report = time.monotonic()
+                else:
+                    record_heartbeat(host=host)
         finally:
             if worker.poll() is None:
                 worker.terminate()

@@ -117,3 +117,17 @@ def test_redact_hides_the_password_wherever_it_is() -> None:
     )
     assert PASSWORD not in redact(f"postgresql://db/acme?user=sync&password={PASSWORD}")
     assert redact("sqlite:///var/acme.db") == "sqlite:///var/acme.db"
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://sync:pa/ss-W0rd@db/acme",
+        "postgresql://sync:pa#ss-W0rd@db:5432/acme",
+        "postgresql://sync:pa@ss-W0rd@db/acme",
+        "host=db dbname=acme password=pass-W0rd",
+        "host=db password='pass W0rd' dbname=acme",
+    ],
+)
+def test_redact_hides_passwords_that_break_the_url_syntax(dsn: str) -> None:
+    assert "W0rd" not in redact(dsn)

@@ -1,9 +1,8 @@
-"""Read-only API of the licence: /api/v1/licence/ for the current company."""
+"""The REST API's views that need the current company (portal/company.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
@@ -11,29 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from licensing.models import Company
 from licensing.serializers import AgreementSerializer
-
-
-class _Membership(Protocol):
-    company: Company
-    is_super_user: bool
+from portal.company import current_membership
 
 
 class LicenceView(APIView):
     """The current company's agreement, add-ons, services, seats and licence links.
 
-    Which company is current is the portal's rule (portal.company.current_membership); the
-    URLconf hands it in, because licensing must not import the portal or accounts. No
-    membership is a 404; a member who is not super user gets 403, as on the licence page.
-    """
-
-    current_membership: Callable[[Any], _Membership] | None = None
+    No membership is a 404; a member who is not super user gets 403, as on the licence page."""
 
     def get(self, request: Request) -> Response:
-        if self.current_membership is None:
-            raise RuntimeError("LicenceView.as_view() needs current_membership=.")
-        membership = self.current_membership(request)
+        membership = current_membership(request)
         if not membership.is_super_user:
             raise PermissionDenied
         company = membership.company
