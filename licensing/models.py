@@ -208,6 +208,13 @@ class Agreement(models.Model):
             return Refusal.NOT_LINKABLE
         return None
 
+    def refusal_to_add(self, product: AddOnProduct) -> Refusal | None:
+        """Why no further company database can be linked to `product` now, or None."""
+        refusal = self.refusal_to_link(product)
+        if refusal is None and not self.has_room_for(product):
+            refusal = Refusal.ALLOWANCE_USED
+        return refusal
+
     def company_links(self) -> models.QuerySet[LicenceLink]:
         """The licence links of the agreement's company: they outlive a renewal of the
         agreement that made them (a renewed agreement must not see "0 linked")."""

@@ -173,11 +173,12 @@ def link_database(
         # Lock the agreement so that two people pressing OK at once cannot both take the last
         # place of the allowance.
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
-        refusal = agreement.refusal_to_link(addon) or _refusal_for_database(
-            agreement=agreement, product=addon, database=database
+        # The database's own reason first: it says more than "allowance used".
+        refusal = (
+            agreement.refusal_to_link(addon)
+            or _refusal_for_database(agreement=agreement, product=addon, database=database)
+            or agreement.refusal_to_add(addon)
         )
-        if refusal is None and not agreement.has_room_for(addon):
-            refusal = Refusal.ALLOWANCE_USED
         if refusal is not None:
             raise LicenceRefused(refusal)
         return LicenceLink.objects.create(

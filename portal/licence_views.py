@@ -57,13 +57,7 @@ def licence_add(request: HttpRequest, membership: Membership) -> HttpResponse:
         return redirect("portal:licence")
     addon = get_object_or_404(AddOnProduct, pk=addon_id)
     agreement = company.current_agreement()
-    refusal: Refusal | None
-    if agreement is None:
-        refusal = Refusal.NO_AGREEMENT
-    else:
-        refusal = agreement.refusal_to_link(addon)
-        if refusal is None and not agreement.has_room_for(addon):
-            refusal = Refusal.ALLOWANCE_USED
+    refusal = Refusal.NO_AGREEMENT if agreement is None else agreement.refusal_to_add(addon)
     error = None
     if request.method == "POST" and agreement is not None and refusal is None:
         database_id = request.POST.get("database", "")
