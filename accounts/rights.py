@@ -142,7 +142,8 @@ class Rights:
                     )
                 )
                 continue
-            areas[area] = Level(level)
+            if level != Level.NONE:  # a missing area is No: one form per set of rights
+                areas[str(area)] = Level(level)
         functions: set[str] = set()
         for code in raw_functions:
             function = FUNCTIONS.get(code)
