@@ -139,6 +139,7 @@ class AccessProfileForm(forms.Form):
         for code in FUNCTIONS:
             initial[_function_field(code)] = code in rights.functions
         kwargs.setdefault("initial", initial)
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         for area in AREAS:
             choices = [
@@ -158,7 +159,8 @@ class AccessProfileForm(forms.Form):
                 self.fields[_function_field(function.code)] = forms.BooleanField(
                     label=function.label,
                     required=False,
-                    help_text=_("Needs %(level)s.") % {"level": function.needs.label},
+                    help_text=_("Needs %(level)s rights on %(area)s.")
+                    % {"level": function.needs.label, "area": Area(area).label},
                 )
 
     def area_groups(self) -> list[tuple[forms.BoundField, list[forms.BoundField]]]:
