@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, SignupRequest, User
+from accounts.models import AccessProfile, Membership, SignupRequest, User
 
 
 class UserCreationAdminForm(BaseUserCreationForm):
@@ -42,10 +42,28 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "company", "is_super_user", "created_at"]
-    list_filter = ["is_super_user"]
+    list_display = ["user", "company", "profile", "is_default", "created_at"]
+    list_filter = ["profile__template"]
     search_fields = ["user__email", "company__name"]
-    raw_id_fields = ["user", "company"]
+    raw_id_fields = ["user", "company", "profile"]
+
+
+@admin.register(AccessProfile)
+class AccessProfileAdmin(admin.ModelAdmin):
+    """Custom profiles are the company's own business (its super users edit them on the
+    Access profiles page); templates are defined in code. Staff only look."""
+
+    list_display = ["__str__", "company", "template", "created_at"]
+    search_fields = ["name", "company__name"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(SignupRequest)

@@ -20,7 +20,8 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, User
+from accounts.models import AccessProfile, Membership, User
+from accounts.rights import SUPER_USER
 from licensing.models import Agreement, Company
 
 
@@ -45,10 +46,12 @@ def _make_first_super_user(*, user: User, company: Company) -> Membership | None
     with transaction.atomic():
         # The company row lock serialises two first sign-ins, so only one becomes first.
         Company.objects.select_for_update().get(pk=company.pk)
-        if Membership.objects.filter(company=company, is_super_user=True).exists():
+        if Membership.objects.filter(company=company).super_users().exists():
             return None
         membership, _created = Membership.objects.update_or_create(
-            user=user, company=company, defaults={"is_super_user": True}
+            user=user,
+            company=company,
+            defaults={"profile": AccessProfile.objects.template(SUPER_USER)},
         )
         return membership
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -9,8 +10,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from accounts.rights import AREAS, FUNCTIONS, READ_ONLY, SUPER_USER, TEMPLATES, Level, Rights
 from licensing.models import Company
 
 
@@ -74,8 +78,184 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name.split(" ")[0] if self.name else self.email
 
 
+class RightsRefused(Exception):
+    """A change of access rights that the rules refuse; `message` says why, for the page."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        super().__init__(str(message))
+
+
+class LastSuperUser(RightsRefused):
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "A company always keeps at least one super user. Make another member super "
+                "user first."
+            )
+        )
+
+
+class TemplateReadOnly(RightsRefused):
+    def __init__(self) -> None:
+        super().__init__(_("A predefined access profile cannot be changed or deleted."))
+
+
+class ProfileInUse(RightsRefused):
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            ngettext_lazy(
+                "This access profile is in use by %(count)d member. Give them another profile "
+                "first.",
+                "This access profile is in use by %(count)d members. Give them another profile "
+                "first.",
+                "count",
+            )
+            % {"count": count}
+        )
+
+
+class AccessProfileQuerySet(models.QuerySet["AccessProfile"]):
+    def template(self, key: str) -> AccessProfile:
+        """The row of a predefined template. Created on first use, so that an installation
+        (or a test database emptied between tests) always has it; its rights live in code."""
+        if key not in TEMPLATES:
+            raise ValueError(f"Unknown access profile template {key!r}")
+        profile, _created = AccessProfile.objects.get_or_create(template=key, company=None)
+        return profile
+
+    def templates(self) -> list[AccessProfile]:
+        """Every predefined template, in the order they are offered."""
+        return [self.template(key) for key in TEMPLATES]
+
+    def custom_of(self, company: Company) -> AccessProfileQuerySet:
+        return self.filter(company=company).order_by("name", "pk")
+
+    def offered_to(self, company: Company) -> AccessProfileQuerySet:
+        """What a member of `company` can be given: the templates in their order, then the
+        company's custom profiles by name."""
+        self.templates()
+        order = models.Case(
+            *(models.When(template=key, then=index) for index, key in enumerate(TEMPLATES)),
+            default=len(TEMPLATES),
+        )
+        return self.filter(models.Q(company__isnull=True) | models.Q(company=company)).order_by(
+            order, "name", "pk"
+        )
+
+
+class AccessProfile(models.Model):
+    """What a member may do: a predefined template (company empty, rights from
+    accounts.rights.TEMPLATES) or a company's own custom rights."""
+
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="access_profiles",
+        verbose_name=_("company"),
+    )
+    template = models.CharField(
+        _("template"),
+        max_length=32,
+        blank=True,
+        choices=[(key, template.name) for key, template in TEMPLATES.items()],
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    rights_json = models.JSONField(_("rights"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = AccessProfileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access profile")
+        verbose_name_plural = _("access profiles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template"],
+                condition=~models.Q(template=""),
+                name="one_row_per_template",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "name"],
+                condition=models.Q(company__isnull=False),
+                name="custom_profile_names_unique_per_company",
+            ),
+            # A template belongs to no company; a custom profile to exactly one, with a name.
+            models.CheckConstraint(
+                condition=(models.Q(company__isnull=True) & ~models.Q(template=""))
+                | (models.Q(company__isnull=False) & models.Q(template="") & ~models.Q(name="")),
+                name="template_xor_custom_profile",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.display_name)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.is_template and self.pk is not None:
+            raise TemplateReadOnly
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Deletes a custom profile nobody holds; refuses a template or a profile in use."""
+        if self.is_template:
+            raise TemplateReadOnly
+        in_use = self.memberships.count()
+        if in_use:
+            raise ProfileInUse(in_use)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_template(self) -> bool:
+        return bool(self.template)
+
+    @property
+    def display_name(self) -> Any:
+        return TEMPLATES[self.template].name if self.is_template else self.name
+
+    @property
+    def description(self) -> Any:
+        return TEMPLATES[self.template].description if self.is_template else ""
+
+    @property
+    def is_super_user(self) -> bool:
+        return self.is_template and TEMPLATES[self.template].is_super_user
+
+    @cached_property
+    def rights(self) -> Rights:
+        if self.is_template:
+            return TEMPLATES[self.template].rights
+        return Rights.from_json(self.rights_json)
+
+    def set_rights(self, rights: Rights) -> None:
+        """New rights for a custom profile (saved); every member holding it gets them."""
+        if self.is_template:
+            raise TemplateReadOnly
+        self.rights_json = rights.to_json()
+        self.__dict__.pop("rights", None)
+        self.save()
+
+    def is_within(self, other: AccessProfile) -> bool:
+        """Grants nothing `other` does not: the super-user template is within only itself."""
+        if self.is_super_user and not other.is_super_user:
+            return False
+        return self.rights.is_within(other.rights)
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def super_users(self) -> MembershipQuerySet:
+        return self.filter(profile__template=SUPER_USER)
+
+
 class Membership(models.Model):
-    """An ID's access to one company."""
+    """An ID's access to one company, with an access profile.
+
+    Every change that can take away a super user (a new profile, removal, leaving) goes
+    through `_change`, which locks the company row and counts the super users, so that a
+    company always keeps one, even when two super users demote each other at the same moment.
+    """
 
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("ID")
@@ -83,22 +263,178 @@ class Membership(models.Model):
     company = models.ForeignKey(
         Company, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("company")
     )
-    is_super_user = models.BooleanField(
-        _("super user"),
+    # RESTRICT rather than PROTECT: a profile in use cannot be deleted on its own, but deleting
+    # the company takes its memberships and custom profiles together.
+    profile = models.ForeignKey(
+        AccessProfile,
+        on_delete=models.RESTRICT,
+        related_name="memberships",
+        verbose_name=_("access profile"),
+    )
+    is_default = models.BooleanField(
+        _("default company"),
         default=False,
-        help_text=_("Full rights, and may administer the company's users."),
+        help_text=_("The company this ID opens after signing in."),
     )
     created_at = models.DateTimeField(_("member since"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "company"], name="one_membership_per_company")
+            models.UniqueConstraint(fields=["user", "company"], name="one_membership_per_company"),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(is_default=True),
+                name="one_default_company_per_id",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.profile_id is None:
+            self.profile = AccessProfile.objects.template(READ_ONLY)
+        super().save(*args, **kwargs)
+
+    # --- what the member may do ---------------------------------------------------------------
+
+    @property
+    def is_super_user(self) -> bool:
+        """Full rights, and administers the company's members (the Super user template)."""
+        return self.profile_id is not None and self.profile.is_super_user
+
+    @is_super_user.setter
+    def is_super_user(self, value: bool) -> None:
+        # Kept for the code and data from before access profiles: True is the Super user
+        # template; False is Read only unless the member already holds another non-super
+        # profile. Unguarded: use set_profile() for a change a person makes.
+        if value:
+            self.profile = AccessProfile.objects.template(SUPER_USER)
+        elif self.profile_id is None or self.profile.is_super_user:
+            self.profile = AccessProfile.objects.template(READ_ONLY)
+
+    @cached_property
+    def effective_rights(self) -> Rights:
+        """The profile's rights limited to the work areas of the company's plan: an area is
+        available only while the current agreement is valid and its plan includes it."""
+        agreement = self.company.current_agreement()
+        if agreement is None or not agreement.is_valid():
+            services: set[str] = set()
+        else:
+            services = set(agreement.plan.services.values_list("code", flat=True))
+        rights = self.profile.rights
+        return Rights(
+            areas={area: level for area, level in rights.areas.items() if area in services},
+            functions=frozenset(
+                code for code in rights.functions if FUNCTIONS[code].area in services
+            ),
+        )
+
+    def can(self, area: str, level: str = Level.READ) -> bool:
+        """May use work area `area` at `level` (read or full): plan and rights both allow it."""
+        if area not in AREAS:
+            raise ValueError(f"Unknown work area {area!r}")
+        return self.effective_rights.allows(area, level)
+
+    def may(self, function: str) -> bool:
+        """May use `function` (e.g. "contacts.delete"; see accounts.rights.FUNCTIONS)."""
+        return self.effective_rights.has(function)
+
+    def may_grant(self, profile: AccessProfile) -> bool:
+        """Nobody grants more than they hold; only a super user grants the Super user
+        template. Invitations use this rule too."""
+        return profile.is_within(self.profile)
+
+    # --- changes, all guarded -----------------------------------------------------------------
+
+    def set_profile(self, profile: AccessProfile, *, by: Membership) -> None:
+        """Gives this member `profile`, as super user `by` of the same company."""
+        if profile.company_id not in (None, self.company_id):
+            raise ValueError("A custom access profile of another company")
+
+        def change(locked: Membership, super_users: int, by: Membership | None) -> None:
+            if by is None or not by.may_grant(profile):
+                raise RightsRefused(_("You cannot grant more rights than you hold yourself."))
+            if locked.is_super_user and not profile.is_super_user and super_users <= 1:
+                raise LastSuperUser
+            locked.profile = profile
+            locked.save(update_fields=["profile"])
+
+        self._change(change, by=by)
+
+    def remove(self, *, by: Membership) -> None:
+        """Removes this member from the company, as super user `by`."""
+
+        def change(locked: Membership, super_users: int, by: Membership | None) -> None:
+            if locked.is_super_user and super_users <= 1:
+                raise LastSuperUser
+            locked.delete()
+
+        self._change(change, by=by)
+
+    def leave(self) -> None:
+        """The member leaves the company (any member, except the last super user)."""
+
+        def change(locked: Membership, super_users: int, by: Membership | None) -> None:
+            if locked.is_super_user and super_users <= 1:
+                raise LastSuperUser
+            locked.delete()
+
+        self._change(change, by=None)
+
+    def is_last_super_user(self) -> bool:
+        """For explaining the rule on a page; the guarded changes decide under a lock."""
+        return (
+            self.is_super_user
+            and Membership.objects.filter(company_id=self.company_id).super_users().count() <= 1
+        )
+
+    def _change(
+        self,
+        change: Callable[[Membership, int, Membership | None], None],
+        *,
+        by: Membership | None,
+    ) -> None:
+        # The one place every change of a member's rights goes through. The company row lock
+        # serialises changes per company (and first-super-user claims, which take the same
+        # lock); the member, the acting super user and the count are read after it, so a
+        # demotion that committed meanwhile is seen.
+        with transaction.atomic():
+            Company.objects.select_for_update().get(pk=self.company_id)
+            try:
+                locked = Membership.objects.select_related("profile").get(pk=self.pk)
+            except Membership.DoesNotExist:
+                raise RightsRefused(_("This member has already left the company.")) from None
+            acting = None
+            if by is not None:
+                if by.company_id != self.company_id:
+                    raise ValueError("The acting member belongs to another company")
+                acting = Membership.objects.select_related("profile").filter(pk=by.pk).first()
+                if acting is None or not acting.is_super_user:
+                    raise RightsRefused(_("Only a super user changes members' rights."))
+            super_users = Membership.objects.filter(company_id=self.company_id).super_users()
+            change(locked, super_users.count(), acting)
+        if locked.pk is not None:
+            self.profile = locked.profile
+            self.__dict__.pop("effective_rights", None)
+
+    def make_default(self) -> None:
+        """Makes this the company the ID opens after signing in."""
+        with transaction.atomic():
+            Membership.objects.filter(user_id=self.user_id, is_default=True).exclude(
+                pk=self.pk
+            ).update(is_default=False)
+            Membership.objects.filter(pk=self.pk).update(is_default=True)
+        self.is_default = True
+
+
+def rights_for(membership: Membership) -> Rights:
+    """What `membership` may do now (rights within the plan): for pages and the REST API."""
+    return membership.effective_rights
 
 
 def hash_token(token: str) -> str:

@@ -4,7 +4,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import host_views, licence_views, views
+from portal import host_views, licence_views, member_views, views
 from portal.api import LicenceView
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
@@ -18,6 +18,23 @@ portal_patterns = [
     path("licence/add/", licence_views.licence_add, name="licence_add"),
     path("licence/links/<int:link_id>/move/", licence_views.licence_move, name="licence_move"),
     path("licence/claim/", licence_views.licence_claim, name="licence_claim"),
+    path("company/switch/", member_views.company_switch, name="company_switch"),
+    path("company/leave/", member_views.leave, name="leave"),
+    path("company/members/", member_views.members, name="members"),
+    path("company/members/<int:member_id>/", member_views.member_edit, name="member_edit"),
+    path(
+        "company/members/<int:member_id>/remove/",
+        member_views.member_remove,
+        name="member_remove",
+    ),
+    path("company/profiles/", member_views.profiles, name="profiles"),
+    path("company/profiles/add/", member_views.profile_add, name="profile_add"),
+    path("company/profiles/<int:profile_id>/", member_views.profile_edit, name="profile_edit"),
+    path(
+        "company/profiles/<int:profile_id>/delete/",
+        member_views.profile_delete,
+        name="profile_delete",
+    ),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),
     path("company/hosts/<int:host_id>/refresh/", host_views.host_refresh, name="host_refresh"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import factory
 from allauth.account.models import EmailAddress
 
-from accounts.models import Membership, User
+from accounts.models import AccessProfile, Membership, User
+from accounts.rights import READ_ONLY, SUPER_USER
 from licensing.models import Company
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -36,12 +37,19 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
 
 class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
+    """A Read only member; `is_super_user=True` for the Super user template, or `profile=`."""
+
     class Meta:
         model = Membership
 
+    class Params:
+        is_super_user = False
+
     user = factory.SubFactory(UserFactory)
     company = factory.SubFactory(CompanyFactory)
-    is_super_user = False
+    profile = factory.LazyAttribute(
+        lambda o: AccessProfile.objects.template(SUPER_USER if o.is_super_user else READ_ONLY)
+    )
 
 
 # --- licensing --------------------------------------------------------------------------------
