@@ -34,6 +34,19 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def holding(self, email: str) -> User | None:
+        """The ID whose login, or one of whose verified addresses, `email` is: such an address
+        cannot become another ID."""
+        email = normalise_email(email)
+        return (
+            self.filter(
+                models.Q(email=email)
+                | models.Q(emailaddress__email__iexact=email, emailaddress__verified=True)
+            )
+            .distinct()
+            .first()
+        )
+
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
@@ -529,7 +542,7 @@ class SignupRequest(models.Model):
         try:
             with transaction.atomic():
                 locked = SignupRequest.objects.select_for_update().get(pk=self.pk)
-                if not locked.is_open() or User.objects.filter(email=locked.email).exists():
+                if not locked.is_open() or User.objects.holding(locked.email) is not None:
                     raise SignupLinkClosed
                 user = User.objects.create_user(
                     locked.email, password, name=locked.name, language=locked.language

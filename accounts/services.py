@@ -21,8 +21,9 @@ def request_signup(*, request: HttpRequest, name: str, email: str, next_url: str
     email = normalise_email(email)
     if not _may_mail(request, email):
         return
-    if User.objects.filter(email=email).exists():
-        _send_existing_id_mail(request=request, email=email)
+    holder = User.objects.holding(email)
+    if holder is not None:
+        _send_existing_id_mail(request=request, user=holder, email=email)
         return
     signup_request, token = SignupRequest.start(
         name=name, email=email, language=translation.get_language() or "", next_url=next_url
@@ -39,8 +40,9 @@ def send_new_signup_link(*, request: HttpRequest, email: str) -> None:
     email = normalise_email(email)
     if not _may_mail(request, email):
         return
-    if User.objects.filter(email=email).exists():
-        _send_existing_id_mail(request=request, email=email)
+    holder = User.objects.holding(email)
+    if holder is not None:
+        _send_existing_id_mail(request=request, user=holder, email=email)
         return
     previous = SignupRequest.objects.for_email(email).order_by("-created_at").first()
     if previous is None:
@@ -69,8 +71,7 @@ def _send_signup_link(*, request: HttpRequest, signup_request: SignupRequest, to
         )
 
 
-def _send_existing_id_mail(*, request: HttpRequest, email: str) -> None:
-    user = User.objects.get(email=email)
+def _send_existing_id_mail(*, request: HttpRequest, user: User, email: str) -> None:
     with translation.override(user.language or translation.get_language()):
         get_adapter(request).send_mail(
             "accounts/email/existing_id",

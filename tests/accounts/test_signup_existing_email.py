@@ -52,3 +52,16 @@ def test_sent_pages_differ_only_in_the_address_typed(client: Client) -> None:
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
 
     assert without_tokens(first, "anna@example.nl") == without_tokens(second, "bert@example.nl")
+
+
+def test_a_verified_address_of_another_id_cannot_become_a_new_id(client: Client) -> None:
+    from allauth.account.models import EmailAddress
+
+    owner = UserFactory.create(email="anna@example.nl", name="Anna de Vries")
+    EmailAddress.objects.create(user=owner, email="a.devries@example.nl", verified=True)
+
+    client.post("/accounts/signup/", {"name": "Someone", "email": "a.devries@example.nl"})
+
+    assert not SignupRequest.objects.filter(email="a.devries@example.nl").exists()
+    assert mail.outbox[0].subject == "Online Desktop: You already have an online ID"
+    assert User.objects.count() == 1
