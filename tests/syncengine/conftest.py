@@ -155,7 +155,5 @@ def assert_same(link: SyncLink, connector: Connector) -> None:
             for column, parent in model.PARENTS.items()
         }
         expected = {row["id"]: store.to_online(table, row, parents) for row in rows}
-        online = {
-            record.source_id: record.business_values() for record in store.records(table)
-        }
+        online = {record.source_id: record.business_values() for record in store.records(table)}
         assert online == expected, table
