@@ -90,10 +90,10 @@ def initial_sync_step(
     started = time.monotonic()
     for table in TABLES:
         while run.checkpoints.get(table, 0) < run.progress[table]["high"]:
+            _copy_chunk(run, lease, store, connector, table)  # at least one chunk per step
             if time.monotonic() >= deadline:
                 _add_timing(run, lease, "copy", time.monotonic() - started)
                 return False
-            _copy_chunk(run, lease, store, connector, table)
     if run.phase == "copy":
         _add_timing(run, lease, "copy", time.monotonic() - started)
         # Replay from the mark: whatever the desktop wrote while we copied (2, 4).
@@ -104,11 +104,14 @@ def initial_sync_step(
     started = time.monotonic()
     tally = Tally()
     while True:
-        if time.monotonic() >= deadline:
-            return False
         moved = pull_changes(link=link, connector=connector, tally=tally, claim=False)
+        if moved.stalled:
+            raise ChangeLogStalled(moved.stalled)
         if not moved.applied and not moved.more:
             break
+        if time.monotonic() >= deadline:
+            _add_timing(run, lease, "replay", time.monotonic() - started)
+            return False
     connector.release_sync_lock(link.lock_owner())
     with transaction.atomic():
         _add_timing(run, lease, "replay", time.monotonic() - started)
