@@ -95,7 +95,11 @@ class Contact(Record):
     }
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     name = models.TextField(_("name"))
     org_number = _text(_("organisation number"))
@@ -134,7 +138,11 @@ class ContactPerson(Record):
     PARENTS = {"contact_id": "contacts"}
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="contact_persons", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="contact_persons",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="persons", verbose_name=_("contact")
@@ -163,7 +171,11 @@ class Product(Record):
     COLUMNS = {c: c for c in ("sku", "name", "unit", "price", "vat_rate", "stock", "is_active")}
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="products", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="products",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     sku = models.TextField(_("article number"))
     name = models.TextField(_("name"))
@@ -204,7 +216,11 @@ class Order(Record):
     PARENTS = {"contact_id": "contacts"}
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="orders", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="orders",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     number = models.TextField(_("number"))
     contact = models.ForeignKey(
@@ -242,7 +258,11 @@ class OrderLine(Record):
     PARENTS = {"order_id": "orders", "product_id": "products"}
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="order_lines", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="order_lines",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
@@ -291,7 +311,11 @@ class Activity(Record):
     PARENTS = {"contact_id": "contacts"}
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="activities", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     subject = models.TextField(_("subject"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -332,7 +356,11 @@ class TimesheetLine(Record):
     PARENTS = {"contact_id": "contacts"}
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="timesheet_lines", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="timesheet_lines",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     employee_source_id = models.BigIntegerField(_("employee"))
     work_date = models.DateField(_("date"))
@@ -374,7 +402,11 @@ class Invoice(Record):
     READ_ONLY = True
 
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="invoices",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, source_id) unique index serves it
     )
     number = models.TextField(_("number"))
     contact = models.ForeignKey(
@@ -440,7 +472,11 @@ class OutboxEntry(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="outbox", verbose_name=_("company")
+        Company,
+        on_delete=models.CASCADE,
+        related_name="outbox",
+        verbose_name=_("company"),
+        db_index=False,  # the (company, state, created_at) index serves it
     )
     table = models.CharField(_("table"), max_length=32)
     record_id = models.BigIntegerField(_("record"))
