@@ -89,10 +89,10 @@ class Command(BaseCommand):
                 )
             )
         finally:
-            link = SyncLink.objects.filter(company=company).first()
-            if link is not None:
-                connector.release_sync_lock(link.lock_owner())
-                link.delete()
+            made = SyncLink.objects.filter(company=company).first()
+            if made is not None:
+                connector.release_sync_lock(made.lock_owner())
+                made.delete()
             # Straight SQL deletes: the ORM's cascade would load a million records first.
             for model in reversed(RECORD_MODELS.values()):
                 model._default_manager.filter(company=company)._raw_delete(connection.alias)
