@@ -497,6 +497,10 @@ def push_outbox(*, link: SyncLink, connector: Connector, tally: Tally | None = N
         if not entries:
             return tally
         for entry in entries:
+            if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
+                # Died on it again and again (or its parent never arrives): stop, visibly (5).
+                _reject(entry, _give_up_message(entry), tally)
+                continue
             try:
                 _push_one(link, store, connector, entry, tally)
             except ParentNotPushed:
@@ -504,6 +508,12 @@ def push_outbox(*, link: SyncLink, connector: Connector, tally: Tally | None = N
                 return tally
         if len(entries) < settings.SYNC_PUSH_BATCH:
             return tally
+
+
+def _give_up_message(entry: OutboxEntry) -> str:
+    return _("This change could not be written to the company database after %(n)s attempts.") % {
+        "n": entry.attempts - 1
+    }
 
 
 def _claim(link: SyncLink) -> list[OutboxEntry]:

@@ -22,6 +22,19 @@ from tests.factories import CompanyDatabaseFactory, CompanyFactory
 from tests.syncengine.companydb.conftest import Desktop, drop_postgres_database, postgres_dsn
 
 
+@pytest.fixture(autouse=True)
+def pushes_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    """The push_outbox tasks online edits send, as (link id, queue), kept from the broker:
+    these tests drive the engine themselves, and nothing would consume them."""
+    from syncengine import tasks
+
+    sent: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        tasks.push_outbox, "apply_async", lambda args, queue: sent.append((args[0], queue))
+    )
+    return sent
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -97,3 +97,23 @@ def test_a_change_the_company_database_refuses_is_marked_with_its_message(synced
     assert product.sync_state == SyncState.REJECTED
     assert "refused" in product.sync_message
     assert connector.fetch_rows("products", [2])[2]["sku"] != taken
+
+
+def test_an_online_edit_sends_a_push_to_the_hosts_queue_after_the_commit(
+    synced, connector, pushes_sent
+):
+    update_record(record=synced.company.contacts.get(source_id=8), values={"city": "Assen"})
+    assert pushes_sent == [(synced.pk, synced.host.queue)]
+
+
+def test_an_entry_that_keeps_failing_is_refused_after_its_attempts(synced, connector, settings):
+    settings.SYNC_MAX_PUSH_ATTEMPTS = 2
+    update_record(record=synced.company.contacts.get(source_id=9), values={"city": "Emmen"})
+    OutboxEntry.objects.update(attempts=2)  # two pushes died on it before
+
+    push_outbox(link=synced, connector=connector)
+
+    entry = OutboxEntry.objects.get()
+    assert entry.state == "rejected"
+    assert "attempts" in entry.message
+    assert synced.company.contacts.get(source_id=9).sync_state == SyncState.REJECTED
