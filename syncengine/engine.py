@@ -354,17 +354,17 @@ def _apply_rows(
 def _merge(
     link: SyncLink, record: Record, company: dict[str, Any], row_version: int, tally: Tally
 ) -> None:
-    """Applies a company row to a record, field by field against the online edits still
-    queued: a field only the company changed is taken, one only we changed is kept, one both
-    changed is a conflict decided by the link's policy (5)."""
+    """Applies a company row to a record, field by field against the online edits not sent
+    yet: a field only the company changed is taken, one only we changed is kept, one both
+    changed is a conflict decided by the link's policy (5).
+
+    A field of an entry a push has claimed is left to that push: it may be writing it right
+    now, and it compares with the company's row inside its own transaction."""
     model = type(record)
     entries = list(
-        OutboxEntry.objects.filter(
-            table=model.TABLE,
-            record_id=record.pk,
-            op=OutboxEntry.Op.UPDATE,
-            state=OutboxEntry.State.QUEUED,
-        )
+        OutboxEntry.objects.unfinished()
+        .filter(table=model.TABLE, record_id=record.pk, op=OutboxEntry.Op.UPDATE)
+        .order_by("created_at")
     )
     pending: dict[str, tuple[OutboxEntry, Any]] = {}
     for entry in entries:
@@ -379,8 +379,8 @@ def _merge(
             setattr(record, attname, value)
             continue
         entry, base = pending[name]
-        if value == base or value == online[name]:
-            continue  # the company did not change it, or both made the same change
+        if value == base or value == online[name] or entry.state != OutboxEntry.State.QUEUED:
+            continue  # the company did not change it, both made the same change, or in flight
         winner = _record_conflict(
             link, model.TABLE, record.source_id, name, value, online[name], base, tally
         )
@@ -610,7 +610,9 @@ def _push_one(
                         _describe(entry.values), _describe(entry.base), tally, rule="delete_wins",
                     )  # fmt: skip
                 else:
-                    send = _outgoing(link, store, entry, values, current, tally)
+                    send, outcome["company_won"] = _outgoing(
+                        link, store, entry, values, current, tally
+                    )
                     outcome["seen"] = current["row_version"]
                     if send:
                         outcome["row_version"] = tx.update(
@@ -636,13 +638,14 @@ def _outgoing(
     values: dict[str, Any],
     current: dict[str, Any],
     tally: Tally,
-) -> dict[str, Any]:
-    """The fields of an update to send: a field the desktop changed too since our base is a
-    conflict, decided by the link's policy (5)."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields of an update to send, and the company's values of those it keeps: a field
+    the desktop changed too since our base is a conflict, decided by the link's policy (5)."""
     model = store.model(entry.table)
     base = decoded(model, entry.base)
     by_field = {name: column for column, name in model.COLUMNS.items()}
     send = {}
+    kept = {}
     for name, value in values.items():
         column = by_field[name]
         company = current[column]
@@ -665,7 +668,9 @@ def _outgoing(
         )
         if winner == Conflict.Winner.ONLINE:
             send[name] = value
-    return send
+        else:
+            kept[name] = company_online
+    return send, kept
 
 
 def _reject(entry: OutboxEntry, message: str, tally: Tally) -> None:
@@ -704,6 +709,10 @@ def _applied(
         record = model._default_manager.select_for_update().filter(pk=entry.record_id).first()
         if record is not None:
             record.source_id = source_id
+            # The company's value of a field it won goes to the record: the pull will not
+            # bring it if it merged that row already.
+            for name, value in outcome.get("company_won", {}).items():
+                setattr(record, model._meta.get_field(name).attname, value)  # type: ignore[union-attr]
             # Our write's version is ours to take only if we had seen the version it was
             # written over: else a desktop change in between would look seen, and its other
             # fields would never be pulled.
@@ -715,7 +724,7 @@ def _applied(
             if not unfinished.exists():
                 record.sync_state = SyncState.SYNCED
                 record.sync_message = ""
-            record.save(update_fields=["source_id", "row_version", "sync_state", "sync_message"])
+            record.save()
     tally.add(entry.table)
 
 

@@ -105,7 +105,14 @@ def run_sync(run_id: int) -> None:
             link.set_state(SyncLink.State.FAILED, str(refused))
             link.trace(str(refused), level="error")
         return
-    except (ChangeLogStalled, CompanyDatabaseError, HostSetupError) as error:
+    except ChangeLogStalled as stalled:
+        # A desktop transaction is open: wait for it however long it takes, visibly, never
+        # skipping past it (2). The reaper sends the run again when its pickup time passes.
+        with transaction.atomic():
+            lease.fence(state=SyncRun.State.QUEUED, error=stalled.message, lease_token=None)
+            link.trace(stalled.message, level="warning")
+        return
+    except (CompanyDatabaseError, HostSetupError) as error:
         # Transient as far as we know: the step is tried again, visibly, up to a limit.
         message = getattr(error, "message", str(error))
         with transaction.atomic():

@@ -122,3 +122,26 @@ def test_an_online_delete_without_a_desktop_edit_is_no_conflict(synced, connecto
     settle(synced, connector, order)
     assert connector.fetch_rows("contact_persons", [5]) == {}
     assert not Conflict.objects.exists()
+
+
+def test_a_pull_leaves_a_field_in_flight_to_its_push_which_decides_the_conflict(
+    synced, connector, desktop
+):
+    from syncengine.engine import _claim, _release
+
+    update_record(record=synced.company.contacts.get(source_id=10), values={"city": "Online"})
+    claimed = _claim(synced)  # a push is on its way with it…
+    desktop.execute("UPDATE contacts SET city = ?, phone = ? WHERE id = 10", ["Desktop", "9"])
+    pull_changes(link=synced, connector=connector)  # …when the desktop's change comes in
+
+    contact = synced.company.contacts.get(source_id=10)
+    assert (contact.city, contact.phone) == ("Online", "9")  # the other field merged
+    assert not Conflict.objects.exists()
+
+    _release(claimed)
+    sync(synced, connector)
+
+    assert Conflict.objects.get().winner == "company"
+    assert synced.company.contacts.get(source_id=10).city == "Desktop"
+    assert company_city(connector, 10) == "Desktop"
+    assert_same(synced, connector)
