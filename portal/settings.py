@@ -331,3 +331,28 @@ SYNC_HOST_HEARTBEAT_SECONDS = env_int("SYNC_HOST_HEARTBEAT_SECONDS", 30, minimum
 SYNC_HOST_REPORT_SECONDS = env_int("SYNC_HOST_REPORT_SECONDS", 300, minimum=1)
 # A host silent for longer counts as offline (and its runs wait for it).
 SYNC_HOST_OFFLINE_AFTER_SECONDS = env_int("SYNC_HOST_OFFLINE_AFTER_SECONDS", 120, minimum=10)
+
+# --- Sync engine ----------------------------------------------------------------------------
+
+# A run's lease (and an outbox claim) lasts this long without a renewing write; then the
+# reaper hands the run to another worker (DESIGN.md invariant 6).
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 120, minimum=10)
+# One task step of a run works this long, then re-queues the run for its next step.
+SYNC_STEP_SECONDS = env_int("SYNC_STEP_SECONDS", 20, minimum=1)
+# Rows per initial-sync chunk: an id range on the COPY path, a row count on the batched path.
+SYNC_COPY_CHUNK = env_int("SYNC_COPY_CHUNK", 20_000, minimum=1)
+SYNC_BATCH_CHUNK = env_int("SYNC_BATCH_CHUNK", 2_000, minimum=1)
+SYNC_PULL_BATCH = env_int("SYNC_PULL_BATCH", 1_000, minimum=1)
+SYNC_PUSH_BATCH = env_int("SYNC_PUSH_BATCH", 100, minimum=1)
+# How long the initial sync waits for open desktop transactions before it tries again later,
+# and how long an incremental pull waits before it reports the cursor as held back.
+SYNC_MARK_TIMEOUT_SECONDS = env_int("SYNC_MARK_TIMEOUT_SECONDS", 30, minimum=0)
+SYNC_MARK_WAIT_SECONDS = env_int("SYNC_MARK_WAIT_SECONDS", 2, minimum=0)
+CONFLICT_RETENTION_DAYS = env_int("CONFLICT_RETENTION_DAYS", 7, minimum=1)
+SYNC_MAX_PUSH_ATTEMPTS = env_int("SYNC_MAX_PUSH_ATTEMPTS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "syncengine-start-due-runs": {"task": "syncengine.start_due_runs", "schedule": 15.0},
+    "syncengine-reap-runs": {"task": "syncengine.reap_runs", "schedule": 30.0},
+    "syncengine-tick": {"task": "syncengine.tick", "schedule": 60.0},
+    "syncengine-purge-conflicts": {"task": "syncengine.purge_conflicts", "schedule": 3600.0},
+}

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from syncengine.companydb.connector import connect
+from syncengine.companydb.connector import Connector, connect
 from syncengine.companydb.errors import (
     BadCredentials,
     CompanyDatabaseError,
@@ -144,3 +144,30 @@ def read_reports(dsns: list[str]) -> ReadResult:
         result.reports.append(report)
         result.names[dsn] = str(report["settings"].get("name") or "")
     return result
+
+
+_dsn_by_database: dict[str, str] = {}
+
+
+def open_company_database(*, host_id: int, database_id: str) -> Connector:
+    """A connector to one of this host's company databases, found by its identity among the
+    DSNs of the credential file (the portal never knows them)."""
+    credentials = HostCredentials.from_environment()
+    if credentials.host_id != host_id:
+        raise HostSetupError(_("This task is for another sync host."))
+    known = _dsn_by_database.get(database_id)
+    if known in credentials.databases:
+        return connect(known)
+    for dsn in credentials.databases:
+        try:
+            connector = connect(dsn)
+        except CompanyDatabaseError:
+            continue
+        found = str(connector.company_settings()["database_id"])
+        _dsn_by_database[found] = dsn
+        if found == database_id:
+            return connector
+        connector.close()
+    raise HostSetupError(
+        _("This sync host does not reach company database %(id)s any more.") % {"id": database_id}
+    )

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -58,7 +59,7 @@ class PairingCode(models.Model):
         return f"{self.company} · {self.created_at:%Y-%m-%d %H:%M}"
 
     @classmethod
-    def issue(cls, *, company: Company, by: object | None) -> tuple[PairingCode, str]:
+    def issue(cls, *, company: Company, by: Any) -> tuple[PairingCode, str]:
         """A new code for `company`, and the code itself in clear (shown once, never stored)."""
         raw = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(10))
         shown = f"{raw[:5]}-{raw[5:]}"
@@ -174,3 +175,230 @@ class HostDatabase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host} → {self.database}"
+
+
+# --- Synchronisation: links, runs, conflicts, trace ------------------------------------------
+
+
+class SyncLinkQuerySet(models.QuerySet["SyncLink"]):
+    def connected(self) -> SyncLinkQuerySet:
+        return self.filter(state=SyncLink.State.CONNECTED)
+
+
+class SyncLink(models.Model):
+    """The synchronisation of one linked company database with the online store."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        INITIAL_SYNC = "initial_sync", _("First synchronisation")
+        CONNECTED = "connected", _("Connected")
+        PAUSED = "paused", _("Paused")
+        DISCONNECTED = "disconnected", _("Disconnected")
+        NEEDS_RECONNECT = "needs_reconnect", _("Needs to be connected again")
+        FAILED = "failed", _("Failed")
+
+    class Policy(models.TextChoices):
+        COMPANY_WINS = "company_wins", _("The company database wins")
+        ONLINE_WINS = "online_wins", _("The online change wins")
+        MANUAL = "manual", _("The company database wins; a person reviews each conflict")
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="sync_links", verbose_name=_("company")
+    )
+    database = models.OneToOneField(
+        CompanyDatabase,
+        on_delete=models.PROTECT,
+        related_name="sync_link",
+        verbose_name=_("company database"),
+    )
+    host = models.ForeignKey(
+        SyncHost, on_delete=models.PROTECT, related_name="sync_links", verbose_name=_("sync host")
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.SCHEDULED
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    # Inbound cursor: every change_log seq <= last_seq is in the online store.
+    last_seq = models.BigIntegerField(_("change log position"), default=0)
+    # The seq the cursor waits at while a desktop transaction keeps the log from being final.
+    stalled_since = models.DateTimeField(_("held back since"), null=True, blank=True)
+    stall_message = models.TextField(_("held back by"), blank=True)
+    conflict_policy = models.CharField(
+        _("when both sides changed a field"),
+        max_length=16,
+        choices=Policy.choices,
+        default=Policy.COMPANY_WINS,
+    )
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("connected by"),
+    )
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    # Short claim on the inbound pull, so two pulls never apply the same batch at once.
+    pull_claimed_until = models.DateTimeField(null=True, blank=True)
+    last_pull_at = models.DateTimeField(_("last pull"), null=True, blank=True)
+    last_push_at = models.DateTimeField(_("last push"), null=True, blank=True)
+
+    objects = SyncLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sync link")
+        verbose_name_plural = _("sync links")
+
+    def __str__(self) -> str:
+        return f"{self.database} ({self.get_state_display()})"
+
+    def lock_owner(self) -> str:
+        """The sync_lock owner name: the same for every attempt of this link's runs, so a
+        resumed run finds the lock its killed predecessor took."""
+        return f"online-desktop-link-{self.pk}"
+
+    def set_state(self, state: str, reason: str = "") -> None:
+        self.state = state
+        self.reason = reason
+        self.save(update_fields=["state", "reason"])
+        active = state not in (self.State.DISCONNECTED, self.State.FAILED)
+        CompanyDatabase.objects.filter(pk=self.database_id).update(connected=active)
+
+    def trace(self, message: str, *, level: str = "info") -> None:
+        SyncTrace.objects.create(link=self, level=level, message=message[:2000])
+
+
+class SyncRunQuerySet(models.QuerySet["SyncRun"]):
+    def due(self) -> SyncRunQuerySet:
+        return self.filter(state=SyncRun.State.SCHEDULED, scheduled_for__lte=timezone.now())
+
+    def lease_expired(self) -> SyncRunQuerySet:
+        return self.filter(
+            state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING],
+            lease_expires_at__lt=timezone.now(),
+        )
+
+
+class SyncRun(models.Model):
+    """One initial or incremental synchronisation; the database, not the broker, is the truth
+    about it (DESIGN.md invariant 6): a worker works on it only while it holds the lease."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("First synchronisation")
+        INCREMENTAL = "incremental", _("Changes")
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    link = models.ForeignKey(
+        SyncLink, on_delete=models.CASCADE, related_name="runs", verbose_name=_("sync link")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.SCHEDULED
+    )
+    scheduled_for = models.DateTimeField(_("scheduled for"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    # While queued: when a worker should have picked it up; while running: when the lease ends.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # {table: {"done": rows, "total": rows}}
+    progress = models.JSONField(_("progress"), default=dict)
+    counts_in = models.JSONField(_("rows in per table"), default=dict)
+    counts_out = models.JSONField(_("rows out per table"), default=dict)
+    conflicts = models.PositiveIntegerField(_("conflicts"), default=0)
+    rejected = models.PositiveIntegerField(_("refused changes"), default=0)
+    # {phase: seconds}
+    timings = models.JSONField(_("timings"), default=dict)
+    high_water_mark = models.BigIntegerField(_("high-water mark"), null=True, blank=True)
+    # {table: last copied company id}; the initial sync resumes after it.
+    checkpoints = models.JSONField(_("checkpoints"), default=dict)
+    phase = models.CharField(_("phase"), max_length=16, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-scheduled_for", "-pk"]
+        constraints = [
+            # One run per link at a time.
+            models.UniqueConstraint(
+                fields=["link"],
+                condition=models.Q(state__in=["scheduled", "queued", "running"]),
+                name="one_active_run_per_link",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.link} · {self.get_state_display()}"
+
+    def waiting_reason(self) -> str:
+        """Why a scheduled run has not started, in words for the administrator."""
+        if self.state != self.State.SCHEDULED:
+            return ""
+        if self.scheduled_for > timezone.now():
+            return str(_("Waits for its scheduled time."))
+        if not self.link.host.is_online():
+            return str(_("Waits for the sync host %(host)s to come online.")) % {
+                "host": self.link.host
+            }
+        return str(_("Starts in a moment."))
+
+
+class Conflict(models.Model):
+    """Both sides changed the same field of the same record between two syncs; both values
+    are kept, with the base they started from and the rule that decided."""
+
+    class Winner(models.TextChoices):
+        COMPANY = "company", _("Company database")
+        ONLINE = "online", _("Online")
+
+    DELETED = "(deleted)"
+
+    link = models.ForeignKey(
+        SyncLink, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("sync link")
+    )
+    table = models.CharField(_("table"), max_length=32)
+    source_id = models.BigIntegerField(_("company database id"), null=True)
+    field = models.CharField(_("field"), max_length=64)
+    company_value = models.TextField(_("company value"), null=True)  # noqa: DJ001 - None is a value here
+    online_value = models.TextField(_("online value"), null=True)  # noqa: DJ001
+    base_value = models.TextField(_("base value"), null=True)  # noqa: DJ001
+    rule = models.CharField(_("rule"), max_length=32)
+    winner = models.CharField(_("winner"), max_length=16, choices=Winner.choices)
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("conflict")
+        verbose_name_plural = _("conflicts")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["link", "-at"], name="conflict_by_link")]
+
+    def __str__(self) -> str:
+        return f"{self.table} #{self.source_id} {self.field}"
+
+
+class SyncTrace(models.Model):
+    """The per-link trace: what the engine did, in order, downloadable as text."""
+
+    link = models.ForeignKey(SyncLink, on_delete=models.CASCADE, related_name="trace_lines")
+    at = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=8, default="info")
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["link", "at"], name="trace_by_link")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.level} {self.message}"

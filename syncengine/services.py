@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licensing.models import Company
+from licensing.models import Company, LicenceLink
 from licensing.services import (
     ForeignDatabaseError,
     InvalidReport,
@@ -20,6 +22,8 @@ from syncengine.models import (
     HostDatabase,
     PairingCode,
     SyncHost,
+    SyncLink,
+    SyncRun,
     digest,
     normalise_pairing_code,
 )
@@ -141,3 +145,54 @@ def _register(host: SyncHost, reports: list[dict[str, Any]]) -> None:
         HostDatabase.objects.update_or_create(
             host=host, database=database, defaults={"last_reported_at": now}
         )
+
+
+# --- Synchronisation --------------------------------------------------------------------------
+
+
+class LinkRefused(Exception):
+    """The company database cannot be connected through this host; the message says why."""
+
+
+def connect_database(*, licence_link: LicenceLink, host: SyncHost, by: Any) -> SyncLink:
+    """Creates the sync link of a licence link's company database, synchronised by `host`.
+
+    The database counts as connected from here on (the licence cannot move under a running
+    first synchronisation); `start_initial_sync` schedules the copy."""
+    database = licence_link.database
+    if host.company_id != database.company_id or host.removed_at is not None:
+        raise LinkRefused(_("This sync host does not belong to the company of the database."))
+    if not HostDatabase.objects.filter(host=host, database=database).exists():
+        raise LinkRefused(_("This sync host has not reported this company database."))
+    with transaction.atomic():
+        link, _created = SyncLink.objects.get_or_create(
+            database=database,
+            defaults={"company_id": database.company_id, "host": host, "connected_by": by},
+        )
+        if link.host_id != host.pk:
+            link.host = host
+            link.save(update_fields=["host"])
+        link.set_state(link.state)
+        link.trace(_("Linked for synchronisation through sync host %(host)s.") % {"host": host})
+    return link
+
+
+def start_initial_sync(*, link: SyncLink, by: Any, at: datetime | None = None) -> SyncRun:
+    """Schedules the first synchronisation of `link` at `at` (now when None).
+
+    A scheduled run is a row whose time comes (never a Celery eta): `start_due_runs` queues it
+    on the link's host once the time has come and the host is online."""
+    with transaction.atomic():
+        run = SyncRun.objects.create(
+            link=link, kind=SyncRun.Kind.INITIAL, scheduled_for=at or timezone.now()
+        )
+        link.set_state(SyncLink.State.SCHEDULED)
+        link.trace(
+            _("First synchronisation scheduled for %(at)s by %(by)s.")
+            % {"at": run.scheduled_for.isoformat(timespec="minutes"), "by": by or "-"}
+        )
+        if at is None:
+            transaction.on_commit(
+                lambda: current_app.send_task("syncengine.start_due_runs", queue="default")
+            )
+    return run

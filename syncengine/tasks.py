@@ -1,6 +1,31 @@
-from celery import shared_task
+"""Celery tasks of the sync engine. Stable names, ids as arguments; each task re-reads its
+rows and claims its work with a conditional update, so running one twice is harmless."""
 
-from syncengine.host import HostCredentials, HostSetupError, read_reports
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from syncengine import engine
+from syncengine.companydb import ChangeLogStalled, CompanyDatabaseError
+from syncengine.engine import Lease, LeaseLost, SyncRefused, Tally, initial_sync_step
+from syncengine.host import (
+    HostCredentials,
+    HostSetupError,
+    open_company_database,
+    read_reports,
+)
+from syncengine.models import Conflict, SyncLink, SyncRun
 from syncengine.services import HostRefused, authenticate_host, record_reports
 
 
@@ -22,3 +47,194 @@ def refresh_host_report(host_id: int) -> None:
         reports=result.reports,
         problems=[failure.for_portal(credentials.names) for failure in result.failures],
     )
+
+
+def _lease_seconds() -> timedelta:
+    return timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+
+
+def queue_run(run: SyncRun) -> None:
+    """Sends `run_sync` for a run on its link's host queue, after the commit."""
+    queue = run.link.host.queue
+    transaction.on_commit(lambda: run_sync.apply_async(args=[run.pk], queue=queue))
+
+
+@shared_task(name="syncengine.run_sync", time_limit=300, soft_time_limit=240)
+def run_sync(run_id: int) -> None:
+    """One short step of a sync run, on the link's host queue; re-queues itself for the next.
+
+    The run is claimed with a conditional update and a fresh lease token; every write of the
+    step is fenced by that token, so a worker that lost its lease changes nothing."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    claimed = SyncRun.objects.filter(pk=run_id, state=SyncRun.State.QUEUED).update(
+        state=SyncRun.State.RUNNING,
+        lease_owner=f"{socket.gethostname()}:{os.getpid()}",
+        lease_token=token,
+        lease_expires_at=now + _lease_seconds(),
+        attempts=F("attempts") + 1,
+        started_at=Coalesce(F("started_at"), now),
+    )
+    if not claimed:
+        return  # another worker has it, or it is done
+    run = SyncRun.objects.select_related("link__host", "link__database", "link__company").get(
+        pk=run_id
+    )
+    lease = Lease(run.pk, token)
+    link = run.link
+    try:
+        with open_company_database(
+            host_id=link.host_id, database_id=str(link.database.database_id)
+        ) as connector:
+            if run.kind == SyncRun.Kind.INITIAL:
+                done = initial_sync_step(
+                    run=run,
+                    lease=lease,
+                    connector=connector,
+                    budget_seconds=settings.SYNC_STEP_SECONDS,
+                )
+            else:
+                engine.pull_changes(link=link, connector=connector)
+                engine.push_outbox(link=link, connector=connector)
+                done = True
+                with transaction.atomic():
+                    lease.fence(state=SyncRun.State.DONE, finished_at=timezone.now(),
+                                lease_token=None, lease_expires_at=None)  # fmt: skip
+    except LeaseLost:
+        return
+    except SyncRefused as refused:
+        with transaction.atomic():
+            lease.fence(state=SyncRun.State.FAILED, error=str(refused), lease_token=None,
+                        finished_at=timezone.now(), lease_expires_at=None)  # fmt: skip
+            link.set_state(SyncLink.State.FAILED, str(refused))
+            link.trace(str(refused), level="error")
+        return
+    except ChangeLogStalled as stalled:
+        # A desktop transaction is open: wait for it however long it takes, visibly, never
+        # skipping past it (2). The reaper sends the run again when its pickup time passes.
+        with transaction.atomic():
+            lease.fence(state=SyncRun.State.QUEUED, error=stalled.message, lease_token=None)
+            link.trace(stalled.message, level="warning")
+        return
+    except (CompanyDatabaseError, HostSetupError) as error:
+        # Transient as far as we know: the step is tried again, visibly, up to a limit.
+        message = getattr(error, "message", str(error))
+        with transaction.atomic():
+            if run.attempts >= settings.SYNC_MAX_PUSH_ATTEMPTS:
+                lease.fence(state=SyncRun.State.FAILED, error=message, lease_token=None,
+                            finished_at=timezone.now(), lease_expires_at=None)  # fmt: skip
+                link.set_state(SyncLink.State.FAILED, message)
+            else:
+                lease.fence(state=SyncRun.State.QUEUED, error=message, lease_token=None)
+                # Not at once: the reaper sends it again when its pickup time has passed.
+            link.trace(message, level="warning")
+        return
+    if not done:
+        with transaction.atomic():
+            lease.fence(state=SyncRun.State.QUEUED, lease_token=None)
+            queue_run(run)
+
+
+@shared_task(name="syncengine.pull_changes", time_limit=300, soft_time_limit=240)
+def pull_changes(link_id: int) -> None:
+    """Brings the company database's new changes in (on the link's host queue)."""
+    _incremental(link_id, pull_in=True)
+
+
+@shared_task(name="syncengine.push_outbox", time_limit=300, soft_time_limit=240)
+def push_outbox(link_id: int) -> None:
+    """Sends the online changes waiting in the outbox (on the link's host queue)."""
+    _incremental(link_id, pull_in=False)
+
+
+def _incremental(link_id: int, *, pull_in: bool) -> None:
+    link = SyncLink.objects.select_related("host", "database", "company").filter(pk=link_id).first()
+    if link is None or link.state != SyncLink.State.CONNECTED:
+        return  # the outbox waits for the first synchronisation to finish
+    started = time.monotonic()
+    tally = Tally()
+    try:
+        with open_company_database(
+            host_id=link.host_id, database_id=str(link.database.database_id)
+        ) as connector:
+            if pull_in:
+                engine.pull_changes(link=link, connector=connector, tally=tally)
+            else:
+                engine.push_outbox(link=link, connector=connector, tally=tally)
+    except (CompanyDatabaseError, HostSetupError) as error:
+        link.trace(getattr(error, "message", str(error)), level="warning")
+        return  # tick tries again
+    if tally.total or tally.conflicts or tally.rejected:
+        now = timezone.now()
+        counts = {"counts_in": tally.counts} if pull_in else {"counts_out": tally.counts}
+        SyncRun.objects.create(
+            link=link,
+            kind=SyncRun.Kind.INCREMENTAL,
+            state=SyncRun.State.DONE,
+            scheduled_for=now,
+            started_at=now,
+            finished_at=now,
+            conflicts=tally.conflicts,
+            rejected=tally.rejected,
+            timings={"pull" if pull_in else "push": round(time.monotonic() - started, 3)},
+            **counts,
+        )
+    field = "last_pull_at" if pull_in else "last_push_at"
+    SyncLink.objects.filter(pk=link.pk).update(**{field: timezone.now()})
+
+
+def queue_push(company_id: int) -> None:
+    """Listener for records' outbox: pushes at once where the company's link is connected."""
+    for link in SyncLink.objects.connected().filter(company_id=company_id).select_related("host"):
+        push_outbox.apply_async(args=[link.pk], queue=link.host.queue)
+
+
+@shared_task(name="syncengine.start_due_runs", time_limit=60)
+def start_due_runs() -> None:
+    """Queues scheduled runs whose time has come on their host's queue. A run whose host is
+    offline stays scheduled (its page says so) and starts when the host is back."""
+    for run in SyncRun.objects.due().select_related("link__host"):
+        if not run.link.host.is_online():
+            continue
+        with transaction.atomic():
+            if SyncRun.objects.filter(pk=run.pk, state=SyncRun.State.SCHEDULED).update(
+                state=SyncRun.State.QUEUED, lease_expires_at=timezone.now() + _lease_seconds()
+            ):
+                queue_run(run)
+
+
+@shared_task(name="syncengine.reap_runs", time_limit=60)
+def reap_runs() -> None:
+    """Re-queues runs whose lease expired: a worker died, or the broker lost the task."""
+    for run in SyncRun.objects.lease_expired().select_related("link__host"):
+        with transaction.atomic():
+            expired = SyncRun.objects.filter(
+                pk=run.pk, state=run.state, lease_expires_at=run.lease_expires_at
+            )
+            if not run.link.host.is_online():
+                # Back to waiting, visibly; start_due_runs starts it when the host returns.
+                expired.update(state=SyncRun.State.SCHEDULED, lease_token=None)
+                continue
+            if expired.update(
+                state=SyncRun.State.QUEUED,
+                lease_token=None,
+                lease_expires_at=timezone.now() + _lease_seconds(),
+            ):
+                queue_run(run)
+
+
+@shared_task(name="syncengine.tick", time_limit=60)
+def tick() -> None:
+    """Safety net for continuous sync: a pull and a push for every connected link whose host
+    is online (notifications and the outbox listener do the quick work)."""
+    for link in SyncLink.objects.connected().select_related("host"):
+        if link.host.is_online():
+            pull_changes.apply_async(args=[link.pk], queue=link.host.queue, expires=120)
+            push_outbox.apply_async(args=[link.pk], queue=link.host.queue, expires=120)
+
+
+@shared_task(name="syncengine.purge_conflicts", time_limit=120)
+def purge_conflicts() -> None:
+    """Conflicts are kept CONFLICT_RETENTION_DAYS (default 7)."""
+    cutoff = timezone.now() - timedelta(days=settings.CONFLICT_RETENTION_DAYS)
+    Conflict.objects.filter(at__lt=cutoff).delete()

@@ -1,0 +1,736 @@
+"""The sync engine: the initial copy, the inbound pull and the outbound push.
+
+The company side is reached only through the kit's `Connector`, the online side through
+`OnlineStore` and the ORM. The numbers in comments are DESIGN.md's invariants.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from records.models import RECORD_MODELS, OutboxEntry, Record, SyncState
+from records.services import decoded
+from syncengine.companydb import (
+    ChangeLogStalled,
+    Connector,
+    RejectedChange,
+    RowNotFound,
+    RowVersionConflict,
+)
+from syncengine.companydb.connector import PostgreSQLConnector
+from syncengine.models import Conflict, SyncLink, SyncRun
+from syncengine.store import OnlineStore, ParentNotPushed, is_text
+
+TABLES = tuple(RECORD_MODELS)  # parents before children
+
+
+class LeaseLost(Exception):
+    """Another worker holds the run now (our lease expired): stop without writing."""
+
+
+class SyncRefused(Exception):
+    """The initial sync cannot start; the message says why, for the administrator."""
+
+
+@dataclass
+class Lease:
+    run_id: int
+    token: uuid.UUID
+
+    def fence(self, **changes: Any) -> None:
+        """Writes `changes` to the run only while we still hold it; else LeaseLost, which
+        rolls back the transaction the caller is in (6: writes are fenced by the token)."""
+        changes.setdefault(
+            "lease_expires_at", timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+        )
+        if not SyncRun.objects.filter(pk=self.run_id, lease_token=self.token).update(**changes):
+            raise LeaseLost(f"Sync run {self.run_id} was taken over.")
+
+
+@dataclass
+class Tally:
+    counts: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
+    rejected: int = 0
+
+    def add(self, table: str, n: int = 1) -> None:
+        self.counts[table] = self.counts.get(table, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# -- the initial sync --------------------------------------------------------------------------
+
+
+def initial_sync_step(
+    *, run: SyncRun, lease: Lease, connector: Connector, budget_seconds: float
+) -> bool:
+    """Does the initial sync of `run` for up to about `budget_seconds`; True when finished.
+
+    Each chunk is committed with its checkpoint and the run's progress (4), so a run killed
+    anywhere resumes after its last chunk and copies nothing twice."""
+    deadline = time.monotonic() + budget_seconds
+    link = run.link
+    store = OnlineStore(link.company)
+    if run.high_water_mark is None:
+        _prepare(run, lease, link, connector)
+    started = time.monotonic()
+    for table in TABLES:
+        while run.checkpoints.get(table, 0) < run.progress[table]["high"]:
+            _copy_chunk(run, lease, store, connector, table)  # at least one chunk per step
+            if time.monotonic() >= deadline:
+                _add_timing(run, lease, "copy", time.monotonic() - started)
+                return False
+    if run.phase == "copy":
+        _add_timing(run, lease, "copy", time.monotonic() - started)
+        # Replay from the mark: whatever the desktop wrote while we copied (2, 4).
+        with transaction.atomic():
+            lease.fence(phase="replay")
+            SyncLink.objects.filter(pk=link.pk).update(last_seq=run.high_water_mark)
+        run.phase = "replay"
+    started = time.monotonic()
+    tally = Tally()
+    while True:
+        moved = pull_changes(link=link, connector=connector, tally=tally, claim=False)
+        if moved.stalled:
+            raise ChangeLogStalled(moved.stalled)
+        if not moved.applied and not moved.more:
+            break
+        if time.monotonic() >= deadline:
+            _add_timing(run, lease, "replay", time.monotonic() - started)
+            return False
+    connector.release_sync_lock(link.lock_owner())
+    with transaction.atomic():
+        _add_timing(run, lease, "replay", time.monotonic() - started)
+        lease.fence(
+            state=SyncRun.State.DONE,
+            phase="done",
+            finished_at=timezone.now(),
+            lease_token=None,
+            lease_expires_at=None,
+        )
+        link.refresh_from_db()
+        link.connected_at = timezone.now()
+        link.save(update_fields=["connected_at"])
+        link.set_state(SyncLink.State.CONNECTED)
+        link.trace(_("First synchronisation done: the database is connected."))
+    return True
+
+
+def _prepare(run: SyncRun, lease: Lease, link: SyncLink, connector: Connector) -> None:
+    started = time.monotonic()
+    sessions = connector.desktop_sessions()
+    if sessions:
+        names = ", ".join(sorted({str(s["username"]) for s in sessions}))
+        raise SyncRefused(
+            _(
+                "Desktop users are still working in the company database (%(names)s). Ask them "
+                "to close the desktop program, then start the first synchronisation again."
+            )
+            % {"names": names}
+        )
+    clients = [c["name"] for c in connector.api_clients() if c["is_enabled"]]
+    if clients:
+        raise SyncRefused(
+            _(
+                "Integrated programs may still write to the company database (%(names)s). "
+                "Disable them in the desktop program, then start again."
+            )
+            % {"names": ", ".join(clients)}
+        )
+    if not connector.take_sync_lock(link.lock_owner(), "initial_sync"):
+        held = connector.sync_lock()
+        raise SyncRefused(
+            _("Another synchronisation holds the company database (%(owner)s).")
+            % {"owner": held.owner if held else "?"}
+        )
+    # The mark first, the bounds after: a row committed after the mark is replayed (2, 4).
+    mark = connector.high_water_mark(timeout=settings.SYNC_MARK_TIMEOUT_SECONDS)
+    progress = {}
+    for table in TABLES:
+        _low, high, count = connector.table_bounds(table)
+        progress[table] = {"done": 0, "total": count, "high": high}
+    with transaction.atomic():
+        lease.fence(
+            high_water_mark=mark,
+            progress=progress,
+            phase="copy",
+            timings={"prepare": round(time.monotonic() - started, 3)},
+        )
+        link.set_state(SyncLink.State.INITIAL_SYNC)
+        link.trace(_("First synchronisation: copying up to change %(seq)s.") % {"seq": mark})
+    run.refresh_from_db()
+
+
+def _copy_chunk(
+    run: SyncRun, lease: Lease, store: OnlineStore, connector: Connector, table: str
+) -> None:
+    after = int(run.checkpoints.get(table, 0))
+    high = int(run.progress[table]["high"])
+    binary = isinstance(connector, PostgreSQLConnector) and connection.vendor == "postgresql"
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Safe to lose on a crash: the checkpoint commits with the chunk, so a lost chunk
+            # is a chunk to copy again, never a gap.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        if binary:
+            assert isinstance(connector, PostgreSQLConnector)  # noqa: S101 - for mypy
+            up_to = min(after + settings.SYNC_COPY_CHUNK, high)
+            copied = store.copy_binary(table, connector.copy_out(table, after, up_to))
+            checkpoint = up_to
+        else:
+            rows = connector.table_chunk(table, after, settings.SYNC_BATCH_CHUNK)
+            copied = store.insert_rows(table, rows)
+            checkpoint = rows[-1]["id"] if rows else high
+        checkpoints = {**run.checkpoints, table: checkpoint}
+        progress = {**run.progress}
+        progress[table] = {**progress[table], "done": progress[table]["done"] + copied}
+        counts = {**run.counts_in, table: run.counts_in.get(table, 0) + copied}
+        lease.fence(checkpoints=checkpoints, progress=progress, counts_in=counts)
+    run.checkpoints, run.progress, run.counts_in = checkpoints, progress, counts
+
+
+def _add_timing(run: SyncRun, lease: Lease, phase: str, seconds: float) -> None:
+    run.timings = {**run.timings, phase: round(run.timings.get(phase, 0) + seconds, 3)}
+    lease.fence(timings=run.timings)
+
+
+# -- inbound -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Pulled:
+    applied: int = 0  # change-log rows the cursor moved past
+    more: bool = False  # a batch limit stopped us before the mark
+    stalled: str = ""
+
+
+def pull_changes(
+    *, link: SyncLink, connector: Connector, tally: Tally | None = None, claim: bool = True
+) -> Pulled:
+    """Applies the company's changes after the link's cursor, up to a final mark (2), one
+    batch per online transaction with the cursor (3)."""
+    tally = tally if tally is not None else Tally()
+    if claim:
+        now = timezone.now()
+        claimed = SyncLink.objects.filter(
+            Q(pull_claimed_until__isnull=True) | Q(pull_claimed_until__lt=now), pk=link.pk
+        ).update(pull_claimed_until=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS))
+        if not claimed:
+            return Pulled()  # another pull is on it
+    try:
+        return _pull(link, connector, tally)
+    finally:
+        if claim:
+            SyncLink.objects.filter(pk=link.pk).update(pull_claimed_until=None)
+
+
+def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
+    try:
+        mark = connector.high_water_mark(timeout=settings.SYNC_MARK_WAIT_SECONDS)
+    except ChangeLogStalled as error:
+        # An open desktop transaction may still commit a lower seq: wait, visibly (2).
+        link.refresh_from_db()
+        if not link.stalled_since:
+            link.trace(error.message, level="warning")
+        SyncLink.objects.filter(pk=link.pk).update(
+            stalled_since=link.stalled_since or timezone.now(), stall_message=error.message
+        )
+        return Pulled(stalled=error.message)
+    SyncLink.objects.filter(pk=link.pk).exclude(stalled_since=None).update(
+        stalled_since=None, stall_message=""
+    )
+    link.refresh_from_db()
+    cursor = link.last_seq
+    changes = connector.changes(cursor, mark, limit=settings.SYNC_PULL_BATCH)
+    if not changes:
+        return Pulled()
+    new_cursor = changes[-1].seq
+    touched: dict[str, set[int]] = {}
+    for change in changes:
+        if change.origin == "sync":
+            continue  # our own write coming back (5): it moves the cursor only
+        if change.table_name in RECORD_MODELS:
+            touched.setdefault(change.table_name, set()).add(change.row_id)
+    # Current rows, read before the online transaction opens; a row gone since is a delete.
+    fetched = {table: connector.fetch_rows(table, sorted(ids)) for table, ids in touched.items()}
+    store = OnlineStore(link.company)
+    with transaction.atomic():
+        # Conditional on the cursor we read: a pull racing us applies the batch, not both (3).
+        if not SyncLink.objects.filter(pk=link.pk, last_seq=cursor).update(
+            last_seq=new_cursor, last_pull_at=timezone.now()
+        ):
+            transaction.set_rollback(True)
+            return Pulled()
+        for table in TABLES:
+            if table in touched:
+                _apply_rows(link, store, connector, table, fetched[table], tally)
+        for table in reversed(TABLES):
+            gone = touched.get(table, set()) - set(fetched.get(table, {}))
+            if gone:
+                _apply_deletes(link, store, table, gone, tally)
+    link.last_seq = new_cursor
+    return Pulled(applied=len(changes), more=len(changes) >= settings.SYNC_PULL_BATCH)
+
+
+def _parents(
+    store: OnlineStore,
+    connector: Connector,
+    link: SyncLink,
+    table: str,
+    rows: list[dict[str, Any]],
+    tally: Tally,
+) -> dict[str, dict[int, int]]:
+    """{column: {company id: record id}} for the parents of `rows`; a parent not online yet
+    (its own change lies after the mark) is fetched and stored first."""
+    model = store.model(table)
+    result = {}
+    for column, parent in model.PARENTS.items():
+        wanted = {row[column] for row in rows if row[column] is not None}
+        known = store.record_ids(parent, wanted)
+        missing = wanted - set(known)
+        if missing:
+            _apply_rows(
+                link, store, connector, parent, connector.fetch_rows(parent, sorted(missing)), tally
+            )
+            known = store.record_ids(parent, wanted)
+        result[column] = known
+    return result
+
+
+def _apply_rows(
+    link: SyncLink,
+    store: OnlineStore,
+    connector: Connector,
+    table: str,
+    rows: dict[int, dict[str, Any]],
+    tally: Tally,
+) -> None:
+    if not rows:
+        return
+    model = store.model(table)
+    parents = _parents(store, connector, link, table, list(rows.values()), tally)
+    existing = {
+        record.source_id: record
+        for record in store.records(table).filter(source_id__in=list(rows)).select_for_update()
+    }
+    deleting = set(
+        OutboxEntry.objects.unfinished()
+        .filter(company=link.company, table=table, op=OutboxEntry.Op.DELETE)
+        .filter(source_id__in=list(rows))
+        .values_list("source_id", flat=True)
+    )
+    for source_id, row in rows.items():
+        if source_id in deleting:
+            continue  # deleted online: delete wins, the push records the conflict (5)
+        values = store.to_online(table, row, parents)
+        record = existing.get(source_id)
+        if record is None:
+            attrs = {model._meta.get_field(k).attname: v for k, v in values.items()}  # type: ignore[union-attr]
+            model._default_manager.create(
+                company=link.company, source_id=source_id, row_version=row["row_version"], **attrs
+            )
+        elif record.row_version >= row["row_version"]:
+            continue  # seen already (a replay, or a parent fetched ahead of its change)
+        else:
+            _merge(link, record, values, row["row_version"], tally)
+        tally.add(table)
+
+
+def _merge(
+    link: SyncLink, record: Record, company: dict[str, Any], row_version: int, tally: Tally
+) -> None:
+    """Applies a company row to a record, field by field against the online edits not sent
+    yet: a field only the company changed is taken, one only we changed is kept, one both
+    changed is a conflict decided by the link's policy (5).
+
+    A field of an entry a push has claimed is left to that push: it may be writing it right
+    now, and it compares with the company's row inside its own transaction."""
+    model = type(record)
+    entries = list(
+        OutboxEntry.objects.unfinished()
+        .filter(table=model.TABLE, record_id=record.pk, op=OutboxEntry.Op.UPDATE)
+        .order_by("created_at")
+    )
+    pending: dict[str, tuple[OutboxEntry, Any]] = {}
+    for entry in entries:
+        for name, base in decoded(model, entry.base).items():
+            pending.setdefault(name, (entry, base))
+    online = record.business_values()
+    dropped: dict[uuid.UUID, list[str]] = {}
+    rebased: dict[uuid.UUID, dict[str, Any]] = {}
+    for name, value in company.items():
+        attname = model._meta.get_field(name).attname  # type: ignore[union-attr]
+        if name not in pending:
+            setattr(record, attname, value)
+            continue
+        entry, base = pending[name]
+        if value == base or value == online[name] or entry.state != OutboxEntry.State.QUEUED:
+            continue  # the company did not change it, both made the same change, or in flight
+        winner = _record_conflict(
+            link, model.TABLE, record.source_id, name, value, online[name], base, tally
+        )
+        if winner == Conflict.Winner.COMPANY:
+            setattr(record, attname, value)
+            dropped.setdefault(entry.pk, []).append(name)
+        else:
+            # Our value goes out; its base is now the company's value, so the push does not
+            # see this conflict a second time.
+            rebased.setdefault(entry.pk, {})[name] = value
+    for entry in entries:
+        names = dropped.get(entry.pk, [])
+        values = {k: v for k, v in entry.values.items() if k not in names}
+        base = {k: v for k, v in entry.base.items() if k not in names}
+        base.update(_jsonable(rebased.get(entry.pk, {})))
+        if names or entry.pk in rebased:
+            state = OutboxEntry.State.QUEUED if values else OutboxEntry.State.APPLIED
+            OutboxEntry.objects.filter(pk=entry.pk, state=OutboxEntry.State.QUEUED).update(
+                values=values, base=base, state=state
+            )
+    record.row_version = row_version
+    if not OutboxEntry.objects.unfinished().filter(table=model.TABLE, record_id=record.pk).exists():
+        record.sync_state = SyncState.SYNCED
+    record.save()
+
+
+def _apply_deletes(
+    link: SyncLink, store: OnlineStore, table: str, gone: set[int], tally: Tally
+) -> None:
+    """Rows deleted in the company database. Delete wins on both sides: an online edit still
+    waiting for it is dropped and recorded as a conflict (5)."""
+    for record in store.records(table).filter(source_id__in=gone):
+        waiting = OutboxEntry.objects.unfinished().filter(table=table, record_id=record.pk)
+        for entry in waiting:
+            if entry.op == OutboxEntry.Op.UPDATE:
+                _record_conflict(
+                    link, table, record.source_id, "*", Conflict.DELETED,
+                    _describe(entry.values), _describe(entry.base), tally, rule="delete_wins",
+                )  # fmt: skip
+        waiting.update(
+            state=OutboxEntry.State.REJECTED,
+            message=_("The record was deleted in the company database."),
+        )
+        record.delete()
+        tally.add(table)
+
+
+def _record_conflict(
+    link: SyncLink,
+    table: str,
+    source_id: int | None,
+    name: str,
+    company: Any,
+    online: Any,
+    base: Any,
+    tally: Tally,
+    *,
+    rule: str | None = None,
+) -> str:
+    policy = link.conflict_policy
+    if rule == "delete_wins":
+        winner = Conflict.Winner.COMPANY if company == Conflict.DELETED else Conflict.Winner.ONLINE
+    else:
+        rule = policy
+        winner = (
+            Conflict.Winner.ONLINE
+            if policy == SyncLink.Policy.ONLINE_WINS
+            else Conflict.Winner.COMPANY
+        )
+    Conflict.objects.create(
+        link=link,
+        table=table,
+        source_id=source_id,
+        field=name,
+        company_value=_text(company),
+        online_value=_text(online),
+        base_value=_text(base),
+        rule=rule,
+        winner=winner,
+        needs_review=policy == SyncLink.Policy.MANUAL,
+    )
+    tally.conflicts += 1
+    return winner
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _describe(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    encoder = DjangoJSONEncoder()
+    return {
+        k: v if v is None or isinstance(v, bool | int | str) else encoder.default(v)
+        for k, v in values.items()
+    }
+
+
+# -- outbound ----------------------------------------------------------------------------------
+
+
+def push_outbox(*, link: SyncLink, connector: Connector, tally: Tally | None = None) -> Tally:
+    """Writes the online changes waiting in the outbox to the company database, oldest first,
+    each in one company transaction with its `sync_applied` row (3)."""
+    tally = tally if tally is not None else Tally()
+    store = OnlineStore(link.company)
+    while True:
+        entries = _claim(link)
+        if not entries:
+            return tally
+        for entry in entries:
+            if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
+                # Died on it again and again (or its parent never arrives): stop, visibly (5).
+                _reject(entry, _give_up_message(entry), tally)
+                continue
+            try:
+                _push_one(link, store, connector, entry, tally)
+            except ParentNotPushed:
+                _release(entries)  # its parent comes first; the next push takes both
+                return tally
+        if len(entries) < settings.SYNC_PUSH_BATCH:
+            return tally
+
+
+def _give_up_message(entry: OutboxEntry) -> str:
+    return _("This change could not be written to the company database after %(n)s attempts.") % {
+        "n": entry.attempts - 1
+    }
+
+
+def _claim(link: SyncLink) -> list[OutboxEntry]:
+    """Claims the oldest unfinished entries with a conditional update: never an id cursor, so
+    an entry queued late or released by a dead worker is still taken (3, 6)."""
+    now = timezone.now()
+    candidates = list(
+        OutboxEntry.objects.unfinished()
+        .filter(company=link.company)
+        .order_by("created_at")[: settings.SYNC_PUSH_BATCH]
+    )
+    if not candidates:
+        return []
+    first = candidates[0]
+    if (
+        first.state == OutboxEntry.State.CLAIMED
+        and first.claimed_until
+        and first.claimed_until > now
+    ):
+        return []  # another push is sending the oldest entries; order matters, so wait
+    token = uuid.uuid4().hex
+    OutboxEntry.objects.filter(pk__in=[c.pk for c in candidates]).filter(
+        Q(state=OutboxEntry.State.QUEUED)
+        | Q(state=OutboxEntry.State.CLAIMED, claimed_until__lt=now)
+    ).update(
+        state=OutboxEntry.State.CLAIMED,
+        claimed_by=token,
+        claimed_until=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+    )
+    return list(
+        OutboxEntry.objects.filter(claimed_by=token, state=OutboxEntry.State.CLAIMED).order_by(
+            "created_at"
+        )
+    )
+
+
+def _release(entries: list[OutboxEntry]) -> None:
+    OutboxEntry.objects.filter(
+        pk__in=[e.pk for e in entries], state=OutboxEntry.State.CLAIMED
+    ).update(state=OutboxEntry.State.QUEUED, claimed_by="", claimed_until=None)
+
+
+def _source_id(entry: OutboxEntry) -> int | None:
+    if entry.source_id is not None:
+        return entry.source_id
+    # An edit made before its record's insert was pushed learns the id from that insert.
+    insert = OutboxEntry.objects.filter(
+        table=entry.table, record_id=entry.record_id, op=OutboxEntry.Op.INSERT
+    ).first()
+    return insert.source_id if insert else None
+
+
+def _push_one(
+    link: SyncLink, store: OnlineStore, connector: Connector, entry: OutboxEntry, tally: Tally
+) -> None:
+    model = store.model(entry.table)
+    values = decoded(model, entry.values)
+    outcome: dict[str, Any] = {}
+    try:
+        with connector.sync_transaction() as tx:
+            done = tx.applied(entry.id)
+            if done is not None:
+                # A previous attempt wrote it and died before the online side heard (3).
+                outcome["source_id"] = done
+            elif entry.op == OutboxEntry.Op.INSERT:
+                new_id = tx.insert(entry.table, store.to_company(entry.table, values))
+                tx.record_applied(entry.id, entry.table, new_id)
+                outcome["source_id"] = new_id
+                # Read inside our transaction: the version our write made, not a later one.
+                outcome["row_version"] = connector.fetch_rows(entry.table, [new_id])[new_id][
+                    "row_version"
+                ]
+            else:
+                source_id = _source_id(entry)
+                if source_id is None:
+                    raise ParentNotPushed(entry.table, entry.record_id)
+                outcome["source_id"] = source_id
+                current = connector.fetch_rows(entry.table, [source_id]).get(source_id)
+                if entry.op == OutboxEntry.Op.DELETE:
+                    if current is not None:
+                        if current["row_version"] != entry.row_version:
+                            _record_conflict(
+                                link, entry.table, source_id, "*",
+                                _describe(current), Conflict.DELETED,
+                                _describe(entry.base), tally, rule="delete_wins",
+                            )  # fmt: skip
+                        tx.delete(entry.table, source_id)
+                elif current is None:
+                    # Deleted in the company database meanwhile: delete wins, the edit is kept
+                    # as a conflict and the pull removes the record.
+                    _record_conflict(
+                        link, entry.table, source_id, "*", Conflict.DELETED,
+                        _describe(entry.values), _describe(entry.base), tally, rule="delete_wins",
+                    )  # fmt: skip
+                else:
+                    send, outcome["company_won"] = _outgoing(
+                        link, store, entry, values, current, tally
+                    )
+                    outcome["seen"] = current["row_version"]
+                    if send:
+                        outcome["row_version"] = tx.update(
+                            entry.table,
+                            source_id,
+                            store.to_company(entry.table, send),
+                            expected_row_version=current["row_version"],
+                        )
+                tx.record_applied(entry.id, entry.table, source_id)
+    except RejectedChange as error:
+        _reject(entry, error.message, tally)
+        return
+    except (RowVersionConflict, RowNotFound):
+        _release([entry])  # the desktop wrote between our read and write: next push decides
+        return
+    _applied(store, entry, outcome, tally)
+
+
+def _outgoing(
+    link: SyncLink,
+    store: OnlineStore,
+    entry: OutboxEntry,
+    values: dict[str, Any],
+    current: dict[str, Any],
+    tally: Tally,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields of an update to send, and the company's values of those it keeps: a field
+    the desktop changed too since our base is a conflict, decided by the link's policy (5)."""
+    model = store.model(entry.table)
+    base = decoded(model, entry.base)
+    by_field = {name: column for column, name in model.COLUMNS.items()}
+    send = {}
+    kept = {}
+    for name, value in values.items():
+        column = by_field[name]
+        company = current[column]
+        company_online: Any
+        if column in model.PARENTS:
+            company_online = (
+                None
+                if company is None
+                else store.record_ids(model.PARENTS[column], [company]).get(company)
+            )
+        elif company is None and is_text(model.field_for(column)):
+            company_online = ""
+        else:
+            company_online = company
+        if company_online in (base.get(name), value):
+            send[name] = value
+            continue
+        winner = _record_conflict(
+            link, entry.table, current["id"], name, company_online, value, base.get(name), tally
+        )
+        if winner == Conflict.Winner.ONLINE:
+            send[name] = value
+        else:
+            kept[name] = company_online
+    return send, kept
+
+
+def _reject(entry: OutboxEntry, message: str, tally: Tally) -> None:
+    """Refused by a constraint of the company database: shown on the record, not retried (5)."""
+    with transaction.atomic():
+        OutboxEntry.objects.filter(pk=entry.pk).update(
+            state=OutboxEntry.State.REJECTED, message=message, claimed_by="", claimed_until=None
+        )
+        model = RECORD_MODELS[entry.table]
+        model._default_manager.filter(pk=entry.record_id).update(
+            sync_state=SyncState.REJECTED, sync_message=message
+        )
+    tally.rejected += 1
+
+
+def _applied(
+    store: OnlineStore,
+    entry: OutboxEntry,
+    outcome: dict[str, Any],
+    tally: Tally,
+) -> None:
+    source_id = outcome["source_id"]
+    model = store.model(entry.table)
+    with transaction.atomic():
+        OutboxEntry.objects.filter(pk=entry.pk).update(
+            state=OutboxEntry.State.APPLIED,
+            source_id=source_id,
+            applied_at=timezone.now(),
+            claimed_by="",
+            claimed_until=None,
+        )
+        if entry.op == OutboxEntry.Op.INSERT:
+            OutboxEntry.objects.filter(
+                table=entry.table, record_id=entry.record_id, source_id=None
+            ).update(source_id=source_id)
+        record = model._default_manager.select_for_update().filter(pk=entry.record_id).first()
+        if record is not None:
+            record.source_id = source_id
+            # The company's value of a field it won goes to the record: the pull will not
+            # bring it if it merged that row already.
+            for name, value in outcome.get("company_won", {}).items():
+                setattr(record, model._meta.get_field(name).attname, value)  # type: ignore[union-attr]
+            # Our write's version is ours to take only if we had seen the version it was
+            # written over: else a desktop change in between would look seen, and its other
+            # fields would never be pulled.
+            if "row_version" in outcome and outcome.get("seen", 0) == record.row_version:
+                record.row_version = outcome["row_version"]
+            unfinished = OutboxEntry.objects.unfinished().filter(
+                table=entry.table, record_id=entry.record_id
+            )
+            if not unfinished.exists():
+                record.sync_state = SyncState.SYNCED
+                record.sync_message = ""
+            record.save()
+    tally.add(entry.table)
+
+
+def drive(step: Callable[[], bool], *, limit: int = 1000) -> None:
+    """Runs `step` until it says it is done (tests and the benchmark drive runs in-process)."""
+    for _attempt in range(limit):
+        if step():
+            return
+    raise RuntimeError("The step never finished.")

@@ -1,0 +1,113 @@
+import threading
+
+import psycopg
+import pytest
+
+from syncengine.companydb import connect
+from syncengine.engine import pull_changes
+from syncengine.models import SyncLink
+from tests.syncengine.conftest import assert_same, initial_sync, make_link, sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_desktop_insert_update_and_delete_come_in(synced, connector, desktop):
+    desktop.execute("INSERT INTO contacts (name, city) VALUES (?, ?)", ["Nieuw B.V.", "Ede"])
+    desktop.execute("UPDATE products SET price = ? WHERE id = 1", ["12.34"])
+    desktop.execute("DELETE FROM contact_persons WHERE id = 1")
+
+    sync(synced, connector)
+
+    company = synced.company
+    assert company.contacts.get(name="Nieuw B.V.").city == "Ede"
+    assert str(company.products.get(source_id=1).price) == "12.34"
+    assert not company.contact_persons.filter(source_id=1).exists()
+    assert_same(synced, connector)
+
+
+def test_the_cursor_moves_in_the_transaction_that_applies_the_changes(
+    synced, connector, desktop, monkeypatch
+):
+    before = synced.last_seq
+    desktop.execute("UPDATE contacts SET city = ? WHERE id = 3", ["Hoorn"])
+    from syncengine import engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the worker dies while applying")
+
+    monkeypatch.setattr(engine, "_apply_rows", broken)
+    with pytest.raises(RuntimeError):
+        pull_changes(link=synced, connector=connector)
+    synced.refresh_from_db()
+    assert synced.last_seq == before  # nothing applied, nothing skipped
+    monkeypatch.undo()
+    sync(synced, connector)
+    assert synced.company.contacts.get(source_id=3).city == "Hoorn"
+
+
+def test_a_child_whose_new_parent_lies_past_the_batch_still_comes_in(
+    synced, connector, desktop, settings
+):
+    settings.SYNC_PULL_BATCH = 1
+    desktop.execute("INSERT INTO contacts (name) VALUES (?)", ["Ouder B.V."])
+    new_id = connector.table_bounds("contacts")[1]
+    desktop.execute("UPDATE contact_persons SET contact_id = ? WHERE id = 1", [new_id])
+    desktop.execute("UPDATE contacts SET city = ? WHERE id = ?", ["Urk", new_id])
+    sync(synced, connector)
+    person = synced.company.contact_persons.get(source_id=1)
+    assert person.contact.name == "Ouder B.V."
+    assert_same(synced, connector)
+
+
+def test_skewed_change_times_change_nothing(synced, connector, desktop):
+    desktop.execute("UPDATE contacts SET city = ? WHERE id = 2", ["Lelystad"])
+    # A desktop computer with its clock years off: the order comes from seq alone.
+    desktop.execute("UPDATE change_log SET changed_at = ?", ["1999-01-01 00:00:00"])
+    sync(synced, connector)
+    assert synced.company.contacts.get(source_id=2).city == "Lelystad"
+    assert_same(synced, connector)
+
+
+def test_a_pull_with_nothing_new_changes_nothing(synced, connector):
+    seq = synced.last_seq
+    assert pull_changes(link=synced, connector=connector).applied == 0
+    synced.refresh_from_db()
+    assert synced.last_seq == seq
+
+
+def test_an_open_desktop_transaction_holds_the_cursor_and_the_mark_back(
+    make_company_database, settings
+):
+    """PostgreSQL: commit order is not seq order. A transaction that took an early seq and
+    stays open must stop the cursor there, even though a later seq is committed."""
+    settings.SYNC_MARK_WAIT_SECONDS = 0
+    dsn, database_id = make_company_database("postgresql")
+    link = make_link(database_id)
+    with connect(dsn) as connector:
+        initial_sync(link, connector)
+        start = link.last_seq
+        slow = psycopg.connect(dsn, autocommit=False)
+        slow.execute("UPDATE contacts SET city = 'Traag' WHERE id = 1")  # takes seq start+1
+        with psycopg.connect(dsn, autocommit=True) as quick:
+            quick.execute("UPDATE contacts SET city = 'Snel' WHERE id = 2")  # seq start+2
+        assert connector.seq_mark().last_seq == start + 2
+
+        pulled = pull_changes(link=link, connector=connector)
+        link.refresh_from_db()
+        assert pulled.stalled
+        assert link.last_seq == start  # neither change: the later one waits too
+        assert link.stalled_since is not None
+        assert link.company.contacts.get(source_id=2).city != "Snel"
+
+        # The initial sync's mark obeys the same rule.
+        waiting = threading.Timer(0.5, slow.commit)
+        waiting.start()
+        assert connector.high_water_mark(timeout=10) == start + 2
+        waiting.join()
+        slow.close()
+        sync(link, connector)
+        assert link.last_seq == start + 2
+        assert link.stalled_since is None
+        assert link.company.contacts.get(source_id=1).city == "Traag"
+        assert link.company.contacts.get(source_id=2).city == "Snel"
+        assert link.state == SyncLink.State.CONNECTED

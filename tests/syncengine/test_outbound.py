@@ -1,0 +1,119 @@
+import pytest
+
+from records.models import Contact, ContactPerson, OutboxEntry, SyncState
+from records.services import create_record, delete_record, update_record
+from syncengine import engine
+from syncengine.engine import pull_changes, push_outbox
+from tests.syncengine.conftest import assert_same, sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def applied_rows(connector):
+    return {
+        row["change_id"]: row
+        for row in connector._rows("SELECT change_id, table_name, row_id FROM sync_applied")
+    }
+
+
+def test_an_online_insert_update_and_delete_reach_the_company_database(synced, connector):
+    company = synced.company
+    contact = create_record(company=company, model=Contact, values={"name": "Online B.V."})
+    person = create_record(
+        company=company, model=ContactPerson, values={"contact": contact, "last_name": "Bos"}
+    )
+    update_record(record=company.products.get(source_id=1), values={"price": "9.99"})
+    delete_record(record=company.contact_persons.get(source_id=2))
+    entries = list(OutboxEntry.objects.order_by("created_at"))
+
+    push_outbox(link=synced, connector=connector)
+
+    contact.refresh_from_db()
+    person.refresh_from_db()
+    assert contact.source_id is not None
+    assert person.source_id is not None
+    assert contact.sync_state == SyncState.SYNCED
+    row = connector.fetch_rows("contact_persons", [person.source_id])[person.source_id]
+    assert (row["contact_id"], row["last_name"]) == (contact.source_id, "Bos")
+    assert str(connector.fetch_rows("products", [1])[1]["price"]) == "9.99"
+    assert connector.fetch_rows("contact_persons", [2]) == {}
+    applied = applied_rows(connector)
+    assert {str(entry.id) for entry in entries} == {str(key) for key in applied}
+    assert all(e.state == "applied" for e in OutboxEntry.objects.all())
+    sync(synced, connector)
+    assert_same(synced, connector)
+
+
+def test_our_own_writes_are_never_pulled_back(synced, connector):
+    update_record(record=synced.company.contacts.get(source_id=4), values={"city": "Echo"})
+    push_outbox(link=synced, connector=connector)
+    contact = synced.company.contacts.get(source_id=4)
+    updated_at = contact.updated_at
+
+    pulled = pull_changes(link=synced, connector=connector)
+
+    assert pulled.applied == 1  # the cursor moves past the echo…
+    contact.refresh_from_db()
+    assert contact.updated_at == updated_at  # …and nothing was written for it
+    assert pull_changes(link=synced, connector=connector).applied == 0
+
+
+def test_a_push_retried_after_its_write_finds_it_applied_and_learns_the_id(
+    synced, connector, monkeypatch
+):
+    contact = create_record(company=synced.company, model=Contact, values={"name": "Twee B.V."})
+    real = engine._applied
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("killed after the company commit, before the online one")
+
+    monkeypatch.setattr(engine, "_applied", dies)
+    with pytest.raises(RuntimeError):
+        push_outbox(link=synced, connector=connector)
+    monkeypatch.setattr(engine, "_applied", real)
+    OutboxEntry.objects.update(claimed_until=None, state="queued")  # the claim ran out
+
+    push_outbox(link=synced, connector=connector)
+
+    contact.refresh_from_db()
+    rows = connector._rows("SELECT id FROM contacts WHERE name = 'Twee B.V.'")
+    assert [row["id"] for row in rows] == [contact.source_id]  # written once
+    assert OutboxEntry.objects.get().state == "applied"
+
+
+def test_a_change_the_company_database_refuses_is_marked_with_its_message(synced, connector):
+    # products.sku is unique in the company database.
+    product = synced.company.products.get(source_id=2)
+    taken = synced.company.products.get(source_id=1).sku
+    update_record(record=product, values={"sku": taken})
+
+    push_outbox(link=synced, connector=connector)
+    push_outbox(link=synced, connector=connector)
+
+    product.refresh_from_db()
+    entry = OutboxEntry.objects.get()
+    assert entry.state == "rejected"
+    assert entry.attempts == 1  # not retried
+    assert product.sync_state == SyncState.REJECTED
+    assert "refused" in product.sync_message
+    assert connector.fetch_rows("products", [2])[2]["sku"] != taken
+
+
+def test_an_online_edit_sends_a_push_to_the_hosts_queue_after_the_commit(
+    synced, connector, pushes_sent
+):
+    update_record(record=synced.company.contacts.get(source_id=8), values={"city": "Assen"})
+    assert pushes_sent == [(synced.pk, synced.host.queue)]
+
+
+def test_an_entry_that_keeps_failing_is_refused_after_its_attempts(synced, connector, settings):
+    settings.SYNC_MAX_PUSH_ATTEMPTS = 2
+    update_record(record=synced.company.contacts.get(source_id=9), values={"city": "Emmen"})
+    OutboxEntry.objects.update(attempts=2)  # two pushes died on it before
+
+    push_outbox(link=synced, connector=connector)
+
+    entry = OutboxEntry.objects.get()
+    assert entry.state == "rejected"
+    assert "attempts" in entry.message
+    assert synced.company.contacts.get(source_id=9).sync_state == SyncState.REJECTED
