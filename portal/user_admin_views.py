@@ -245,7 +245,9 @@ def _joined(request: HttpRequest, membership: Membership, *, already: bool) -> N
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """What the link in an invitation opens. GET only shows (mail scanners open links before
     people do); a POST joins. Nothing is joined without the person choosing it here."""
-    # Counted on every request, so that the endpoint cannot be used to guess tokens.
+    # allauth's limiter counts POSTs (GETs pass): every join and new-ID attempt, including
+    # those at tokens that do not exist, so the form cannot be used to guess tokens or to
+    # create IDs in bulk. (A token has 256 random bits; guessing one by GET is hopeless.)
     if not ratelimit.consume(request, action="accept_invitation"):
         return render(request, "invitations/too_many_attempts.html", status=429)
     invitation = (
