@@ -116,4 +116,3 @@ def people_of(company: Company, database: CompanyDatabase) -> list[Person]:
 def find_person(company: Company, database: CompanyDatabase, person_id: int) -> Person | None:
     """The listed person with `person_id`, or None: only listed people can be invited."""
     return next((p for p in people_of(company, database) if p.id == person_id), None)
-

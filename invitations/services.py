@@ -48,9 +48,7 @@ def invite(
             raise InvitationRefused(_("Link your licence to a company database first."))
         person = find_person(company, database, person_id)
         if person is None:
-            raise InvitationRefused(
-                _("Only the people of your company database can be invited.")
-            )
+            raise InvitationRefused(_("Only the people of your company database can be invited."))
         if person.status != NOT_INVITED:
             raise InvitationRefused(
                 _("%(name)s is already a member or has an invitation.") % {"name": person.name}
@@ -133,9 +131,7 @@ def _check_rules(*, by: Membership, profile: AccessProfile | None) -> None:
 def _check_seat(company: Company) -> None:
     seats = Seats.of(company)
     if seats.allowed == 0:
-        raise InvitationRefused(
-            _("Your company has no valid agreement, so nobody can be invited.")
-        )
+        raise InvitationRefused(_("Your company has no valid agreement, so nobody can be invited."))
     if seats.left <= 0:
         raise InvitationRefused(
             ngettext_lazy(

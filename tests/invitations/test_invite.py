@@ -142,9 +142,7 @@ def test_a_missing_profile_choice_is_shown_as_an_error(office: Office) -> None:
     assert not Invitation.objects.exists()
 
 
-def test_another_companys_custom_profile_cannot_be_granted(
-    office: Office, client: Client
-) -> None:
+def test_another_companys_custom_profile_cannot_be_granted(office: Office, client: Client) -> None:
     other = make_office(Client(), name="Ander B.V.")
     foreign = AccessProfile(company=other.company, name="Vreemd")
     foreign.set_rights(Rights.of({"contacts": "read"}))
