@@ -7,8 +7,7 @@ from invitations.models import Invitation, InvitationEvent
 class InvitationEventInline(admin.TabularInline):
     model = InvitationEvent
     extra = 0
-    fields = ["kind", "by", "at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "by", "at")
     can_delete = False
 
 
@@ -20,7 +19,7 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "company", "profile", "created_at", "expires_at"]
     list_filter = ["accepted_at", "revoked_at"]
     search_fields = ["name", "email", "company__name"]
-    fields = [
+    fields = readonly_fields = (
         "company",
         "database",
         "person_id",
@@ -35,8 +34,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "accepted_by",
         "revoked_at",
         "superseded_at",
-    ]
-    readonly_fields = fields
+    )
     inlines = [InvitationEventInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

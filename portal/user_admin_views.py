@@ -261,8 +261,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return _closed(request, invitation)
     context: dict[str, object] = {"invitation": invitation}
     user = request.user
-    if user.is_authenticated:
-        assert isinstance(user, User)
+    if isinstance(user, User):  # signed in
         if request.method == "POST" and request.POST.get("action") == "join":
             already = Membership.objects.filter(user=user, company=invitation.company).exists()
             try:

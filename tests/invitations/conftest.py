@@ -52,11 +52,13 @@ class Office:
 
 
 def make_office(client: Client, *, seats: int = 10, name: str = "Bakkerij Jansen B.V.") -> Office:
-    agreement = AgreementFactory(plan=PlanFactory(seats=seats), company__name=name)
-    link = LicenceLinkFactory(
+    agreement = AgreementFactory.create(plan=PlanFactory.create(seats=seats), company__name=name)
+    link = LicenceLinkFactory.create(
         agreement=agreement, database__report=employees_report(ANNA, BART, CEES)
     )
-    admin = MembershipFactory(company=agreement.company, is_super_user=True, user__name="Sanne")
+    admin = MembershipFactory.create(
+        company=agreement.company, is_super_user=True, user__name="Sanne"
+    )
     client.force_login(admin.user)
     return Office(company=agreement.company, database=link.database, admin=admin, client=client)
 

@@ -92,7 +92,7 @@ def test_a_weak_password_is_refused_and_nothing_is_created(office: Office) -> No
 
 
 def test_a_person_with_an_id_signs_in_comes_back_and_is_added(office: Office) -> None:
-    anna = UserFactory(email="anna@example.nl")
+    anna = UserFactory.create(email="anna@example.nl")
     link = invite(office, 1, profile="service")
     browser = Client()
 
@@ -120,7 +120,7 @@ def test_a_different_id_is_asked_which_id_should_join_and_nothing_happens_until_
     office: Office,
 ) -> None:
     link = invite(office, 1)
-    someone = UserFactory(email="someone@example.nl")
+    someone = UserFactory.create(email="someone@example.nl")
     browser = Client()
     browser.force_login(someone)
 
@@ -129,7 +129,8 @@ def test_a_different_id_is_asked_which_id_should_join_and_nothing_happens_until_
     text = page.content.decode()
     assert page.status_code == 200
     assert "Which ID should join?" in text
-    assert "someone@example.nl" in text and "anna@example.nl" in text
+    assert "someone@example.nl" in text
+    assert "anna@example.nl" in text
     assert 'action="/accounts/logout/"' in text
     assert not Membership.objects.filter(user=someone).exists()
     assert Invitation.objects.get().is_open()
@@ -137,7 +138,7 @@ def test_a_different_id_is_asked_which_id_should_join_and_nothing_happens_until_
 
 def test_the_different_id_joins_when_it_chooses_to(office: Office) -> None:
     link = invite(office, 1)
-    someone = UserFactory(email="someone@example.nl")
+    someone = UserFactory.create(email="someone@example.nl")
     browser = Client()
     browser.force_login(someone)
 
@@ -150,7 +151,7 @@ def test_the_different_id_joins_when_it_chooses_to(office: Office) -> None:
 def test_signing_out_from_the_question_comes_back_to_the_invitation(office: Office) -> None:
     link = invite(office, 1)
     browser = Client()
-    browser.force_login(UserFactory(email="someone@example.nl"))
+    browser.force_login(UserFactory.create(email="someone@example.nl"))
 
     response = browser.post("/accounts/logout/", {"next": path_of(link)})
 
@@ -160,7 +161,7 @@ def test_signing_out_from_the_question_comes_back_to_the_invitation(office: Offi
 
 
 def test_accepting_twice_makes_one_membership(office: Office) -> None:
-    anna = UserFactory(email="anna@example.nl")
+    anna = UserFactory.create(email="anna@example.nl")
     link = invite(office, 1)
     first, second = Client(), Client()
     first.force_login(anna)
@@ -188,7 +189,7 @@ def test_a_double_submit_of_the_new_id_form_makes_one_id_and_one_membership(
 
 
 def test_a_member_who_accepts_keeps_the_profile_they_have(office: Office) -> None:
-    anna = MembershipFactory(
+    anna = MembershipFactory.create(
         company=office.company, user__email="anna@example.nl", profile=template("read_only")
     )
     # Anna is listed as Active by her address; an invitation made before she joined:
@@ -259,7 +260,7 @@ def test_the_accept_endpoint_is_rate_limited(office: Office) -> None:
 
 def test_the_rate_limit_also_stops_joining_with_an_id(office: Office) -> None:
     link = invite(office, 1)
-    anna = UserFactory(email="anna@example.nl")
+    anna = UserFactory.create(email="anna@example.nl")
     browser = Client()
     browser.force_login(anna)
     for n in range(30):

@@ -92,7 +92,7 @@ def test_an_invited_person_cannot_be_invited_a_second_time(office: Office) -> No
 def test_granting_more_than_one_holds_is_refused(office: Office) -> None:
     # The pages let only super users invite, and a super user holds every right; the rule is
     # still the service's, for every caller: a Sales member cannot hand out Super user.
-    sales = MembershipFactory(company=office.company, profile=template("sales"))
+    sales = MembershipFactory.create(company=office.company, profile=template("sales"))
 
     with pytest.raises(services.InvitationRefused, match="more rights than you hold"):
         services.invite(
@@ -108,7 +108,7 @@ def test_granting_more_than_one_holds_is_refused(office: Office) -> None:
 def test_a_member_who_is_not_super_user_cannot_invite_even_within_their_rights(
     office: Office,
 ) -> None:
-    sales = MembershipFactory(company=office.company, profile=template("sales"))
+    sales = MembershipFactory.create(company=office.company, profile=template("sales"))
 
     with pytest.raises(services.InvitationRefused, match="Only a super user"):
         services.invite(
@@ -121,7 +121,7 @@ def test_a_member_who_is_not_super_user_cannot_invite_even_within_their_rights(
 
 
 def test_a_member_who_is_not_super_user_gets_403_on_the_pages(office: Office) -> None:
-    sales = MembershipFactory(company=office.company, profile=template("sales"))
+    sales = MembershipFactory.create(company=office.company, profile=template("sales"))
     office.client.force_login(sales.user)
 
     assert office.client.get("/company/users/").status_code == 403

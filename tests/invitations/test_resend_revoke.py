@@ -111,7 +111,7 @@ def test_resend_and_revoke_need_post(office: Office) -> None:
 
 
 def test_every_step_is_in_the_persons_history_with_who_and_when(office: Office) -> None:
-    other_admin = MembershipFactory(
+    other_admin = MembershipFactory.create(
         company=office.company, is_super_user=True, user__name="Piet Bakker"
     )
     link = invite(office, 1)
@@ -150,7 +150,7 @@ def test_every_step_is_in_the_persons_history_with_who_and_when(office: Office) 
 def test_a_super_user_demoted_meanwhile_cannot_revoke(office: Office) -> None:
     invite(office, 1)
     invitation = Invitation.objects.get()
-    other = MembershipFactory(company=office.company, is_super_user=True)
+    other = MembershipFactory.create(company=office.company, is_super_user=True)
     office.admin.set_profile(template("sales"), by=other)
 
     response = office.client.post(f"/company/invitations/{invitation.pk}/revoke/")
