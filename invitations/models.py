@@ -64,8 +64,8 @@ class InvitationQuerySet(models.QuerySet["Invitation"]):
         )
 
     def open(self) -> InvitationQuerySet:
-        """Pending and not expired: the link works."""
-        return self.pending().filter(expires_at__gt=timezone.now())
+        """Pending, not expired, with its profile: the link works (and holds a seat)."""
+        return self.pending().filter(expires_at__gt=timezone.now(), profile__isnull=False)
 
     def of_person(self, database: CompanyDatabase, person_id: int) -> InvitationQuerySet:
         return self.filter(database=database, person_id=person_id)
@@ -80,6 +80,7 @@ class Invitation(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REVOKED = "revoked", _("Revoked")
         SUPERSEDED = "superseded", _("Replaced by a newer invitation")
+        PROFILE_GONE = "profile_gone", _("Its access profile was deleted")
 
     company = models.ForeignKey(
         Company, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("company")
@@ -95,10 +96,12 @@ class Invitation(models.Model):
     name = models.CharField(_("name"), max_length=300)
     email = models.EmailField(_("e-mail address"))
     message = models.TextField(_("personal message"), max_length=2000, blank=True)
-    # PROTECT: a custom profile promised in an open invitation must not vanish under it.
+    # Empty once the custom profile it promised is deleted: the link then stops working
+    # (status PROFILE_GONE) rather than the deletion failing or the person getting other rights.
     profile = models.ForeignKey(
         AccessProfile,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="invitations",
         verbose_name=_("access profile"),
     )
@@ -193,6 +196,8 @@ class Invitation(models.Model):
             return self.Status.REVOKED
         if self.superseded_at is not None:
             return self.Status.SUPERSEDED
+        if self.profile_id is None:
+            return self.Status.PROFILE_GONE
         if self.expires_at <= timezone.now():
             return self.Status.EXPIRED
         return self.Status.OPEN
@@ -201,8 +206,9 @@ class Invitation(models.Model):
         return self.status == self.Status.OPEN
 
     def is_pending(self) -> bool:
-        """Open or expired: may still be resent or revoked."""
-        return self.status in (self.Status.OPEN, self.Status.EXPIRED)
+        """Open, expired, or without its profile: may still be revoked (and, with a profile,
+        resent)."""
+        return self.status in (self.Status.OPEN, self.Status.EXPIRED, self.Status.PROFILE_GONE)
 
     @property
     def inviter_name(self) -> str:
@@ -236,7 +242,7 @@ class Invitation(models.Model):
                 .select_related("company", "profile")
                 .get(pk=self.pk)
             )
-            if not locked.is_open():
+            if not locked.is_open() or locked.profile is None:
                 raise InvitationClosed
             membership = Membership.objects.filter(user=user, company=locked.company).first()
             if membership is None:

@@ -86,6 +86,10 @@ def resend(
             raise ValueError("An invitation of another company")
         if not locked.is_pending():
             raise InvitationClosed
+        if locked.profile is None:
+            raise InvitationRefused(
+                _("The access profile of this invitation was deleted. Revoke it and invite again.")
+            )
         if not locked.is_open():
             _check_seat(by.company)  # an expired invitation gave its seat back
         locked.superseded_at = timezone.now()
@@ -169,7 +173,7 @@ def send_invitation(*, invitation: Invitation, token: str, request: HttpRequest 
             "inviter": (inviter.name or inviter.email) if inviter else "",
             "company": invitation.company.name,
             "message": invitation.message,
-            "profile": invitation.profile.display_name,
+            "profile": invitation.profile.display_name if invitation.profile else "",
             "link": link,
             "expires_at": invitation.expires_at,
             "time_zone": invitation.company.time_zone,

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from invitations.models import Invitation
+from tests.factories import UserFactory
 from tests.invitations.conftest import invite, make_office, template
 
 pytestmark = pytest.mark.django_db
@@ -61,8 +62,6 @@ def test_the_list_shows_only_the_companys_own_people_and_invitations() -> None:
 
 
 def test_someone_without_a_membership_gets_404_and_anonymous_is_sent_to_sign_in() -> None:
-    from tests.factories import UserFactory
-
     make_office(Client())
     stranger = Client()
     stranger.force_login(UserFactory.create())

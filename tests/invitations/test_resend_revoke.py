@@ -7,6 +7,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import AccessProfile
+from accounts.rights import Rights
 from invitations.models import Invitation, InvitationEvent
 from tests.factories import MembershipFactory
 from tests.invitations.conftest import Office, invite, last_link, path_of, template
@@ -158,3 +160,31 @@ def test_a_super_user_demoted_meanwhile_cannot_revoke(office: Office) -> None:
     assert response.status_code == 403
     invitation.refresh_from_db()
     assert invitation.revoked_at is None
+
+
+def test_deleting_the_custom_profile_of_an_open_invitation_stops_its_link(
+    office: Office,
+) -> None:
+    custom = AccessProfile(company=office.company, name="Magazijn")
+    custom.set_rights(Rights.of({"products": "full"}))
+    office.client.post(
+        "/company/users/1/",
+        {"email": "anna@example.nl", "message": "", "profile": str(custom.pk)},
+    )
+    link = last_link()
+
+    deleted = office.client.post(f"/company/profiles/{custom.pk}/delete/")
+
+    assert deleted.status_code == 302
+    closed = Client().get(path_of(link))
+    assert closed.status_code == 410
+    assert "no longer exists" in closed.content.decode()
+    assert not Invitation.objects.open().exists()  # the seat is free again
+    invitation = Invitation.objects.get()
+    office.client.post(f"/company/invitations/{invitation.pk}/resend/")
+    assert Invitation.objects.count() == 1
+    office.client.post(f"/company/invitations/{invitation.pk}/revoke/")
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    invite(office, 1)
+    assert Invitation.objects.open().get().person_id == 1

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from invitations.models import Invitation, Seats
-from tests.invitations.conftest import invite, make_office, template
+from tests.invitations.conftest import invite, make_office, path_of, template
 
 pytestmark = pytest.mark.django_db
 
@@ -70,8 +70,6 @@ def test_an_expired_invitation_gives_its_seat_back_and_needs_one_to_be_resent(
 
 def test_an_accepted_invitation_holds_its_seat_as_a_member(client: Client) -> None:
     office = make_office(client, seats=2)
-    from tests.invitations.conftest import path_of
-
     link = invite(office, 1)
     Client().post(
         path_of(link),

@@ -5,7 +5,7 @@ from django.core import serializers
 from django.db import connection
 
 from invitations.models import Invitation, InvitationEvent
-from tests.invitations.conftest import Office, invite
+from tests.invitations.conftest import Office, invite, last_link
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +27,6 @@ def test_tokens_are_never_stored_in_clear(office: Office) -> None:
     resent = Invitation.objects.get(person_id=2)
     office.client.post(f"/company/invitations/{resent.pk}/resend/")
     third = _token(invite(office, 3))
-    from tests.invitations.conftest import last_link
-
     tokens = [first, second, third, _token(last_link())]
     dump = serializers.serialize(
         "json", [*Invitation.objects.all(), *InvitationEvent.objects.all()]
