@@ -94,8 +94,11 @@ def people_of(company: Company, database: CompanyDatabase) -> list[Person]:
         .select_related("profile", "invited_by", "accepted_by")
         .prefetch_related("events__by")
     )
+    by_person: dict[int, list[Invitation]] = {}
+    for invitation in invitations:
+        by_person.setdefault(invitation.person_id, []).append(invitation)
     for person in people:
-        mine = [invitation for invitation in invitations if invitation.person_id == person.id]
+        mine = by_person.get(person.id, [])
         person.history = sorted(
             (event for invitation in mine for event in invitation.events.all()),
             key=lambda event: (event.at, event.pk),
