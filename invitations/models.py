@@ -237,8 +237,10 @@ class Invitation(models.Model):
         second finds the invitation accepted. An ID that is already a member keeps the
         profile it has (an invitation never silently changes someone's rights)."""
         with transaction.atomic():
+            # of=("self",): the profile is an outer join (it may be gone), which PostgreSQL
+            # cannot lock; only the invitation row needs the lock.
             locked = (
-                Invitation.objects.select_for_update()
+                Invitation.objects.select_for_update(of=("self",))
                 .select_related("company", "profile")
                 .get(pk=self.pk)
             )

@@ -153,6 +153,7 @@ def user_detail(request: HttpRequest, membership: Membership, person_id: int) ->
     elif request.method == "POST":
         error = _("%(name)s is already a member or has an invitation.") % {"name": person.name}
         status = 409
+    seats = Seats.of(company)
     return render(
         request,
         "portal/user_admin_person.html",
@@ -161,7 +162,8 @@ def user_detail(request: HttpRequest, membership: Membership, person_id: int) ->
             "person": person,
             "form": form,
             "error": error,
-            "seats": seats_summary(Seats.of(company)),
+            "seats": seats_summary(seats),
+            "no_seat_left": seats.left <= 0,
         },
         status=status,
     )

@@ -27,6 +27,9 @@ def test_members_and_open_invitations_take_the_seats(client: Client) -> None:
 def test_an_invitation_beyond_the_seats_is_refused_with_the_reason(client: Client) -> None:
     office = make_office(client, seats=2)
     invite(office, 1)
+    form = office.client.get("/company/users/2/").content.decode()
+    assert "1 of 2 online users, 0 invitations left" in form
+    assert "Every online user of your licence is taken" in form
 
     response = office.client.post(
         "/company/users/2/",
