@@ -47,6 +47,15 @@ class UserManager(BaseUserManager["User"]):
             .first()
         )
 
+    def create_with_verified_email(self, email: str, password: str, **fields: Any) -> User:
+        """An ID whose address was proven by opening a link sent to it (a create-an-ID link or
+        an invitation): its e-mail address is verified and primary from the start."""
+        from allauth.account.models import EmailAddress
+
+        user = self.create_user(email, password, **fields)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        return user
+
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
@@ -537,18 +546,13 @@ class SignupRequest(models.Model):
         create one ID; a second request for the same e-mail that races this one fails on the
         unique e-mail of User and is refused as closed.
         """
-        from allauth.account.models import EmailAddress
-
         try:
             with transaction.atomic():
                 locked = SignupRequest.objects.select_for_update().get(pk=self.pk)
                 if not locked.is_open() or User.objects.holding(locked.email) is not None:
                     raise SignupLinkClosed
-                user = User.objects.create_user(
+                user = User.objects.create_with_verified_email(
                     locked.email, password, name=locked.name, language=locked.language
-                )
-                EmailAddress.objects.create(
-                    user=user, email=user.email, verified=True, primary=True
                 )
                 now = timezone.now()
                 locked.used_at = now

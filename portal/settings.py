@@ -222,7 +222,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "Online Desktop: "
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # allauth's defaults, plus our own action: a claim guesses at two numbers (licence page).
-ACCOUNT_RATE_LIMITS = {"claim_agreement": "5/15m/user,20/1h/ip"}
+ACCOUNT_RATE_LIMITS = {
+    "claim_agreement": "5/15m/user,20/1h/ip",
+    # The invitation link: against guessing tokens and hammering account creation from it.
+    "accept_invitation": "30/10m/ip",
+}
 # How long the link of a new ID (choose your password) stays valid.
 SIGNUP_LINK_MAX_AGE_HOURS = env_int("SIGNUP_LINK_MAX_AGE_HOURS", 48, minimum=1)
 
@@ -356,3 +360,8 @@ CELERY_BEAT_SCHEDULE = {
     "syncengine-tick": {"task": "syncengine.tick", "schedule": 60.0},
     "syncengine-purge-conflicts": {"task": "syncengine.purge_conflicts", "schedule": 3600.0},
 }
+
+# --- Invitations ----------------------------------------------------------------------------
+
+# How long the link in an invitation works; a resent invitation starts the time again.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7, minimum=1)

@@ -4,7 +4,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import host_views, licence_views, member_views, views
+from portal import host_views, licence_views, member_views, user_admin_views, views
 from portal.api import LicenceView
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
@@ -35,6 +35,20 @@ portal_patterns = [
         member_views.profile_delete,
         name="profile_delete",
     ),
+    path("company/users/", user_admin_views.users, name="users"),
+    path("company/users/refresh/", user_admin_views.users_refresh, name="users_refresh"),
+    path("company/users/<int:person_id>/", user_admin_views.user_detail, name="user_detail"),
+    path(
+        "company/invitations/<int:invitation_id>/resend/",
+        user_admin_views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "company/invitations/<int:invitation_id>/revoke/",
+        user_admin_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitation/<str:token>/", user_admin_views.invitation_accept, name="invitation_accept"),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),
     path("company/hosts/<int:host_id>/refresh/", host_views.host_refresh, name="host_refresh"),

@@ -136,3 +136,43 @@ class CompanyDatabaseFactory(factory.django.DjangoModelFactory[CompanyDatabase])
     edition = CompanyDatabase.Edition.FULL
     schema_version = 12
     reported_at = factory.LazyFunction(timezone.now)
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+from licensing.models import LicenceLink  # noqa: E402
+
+
+def employees_report(*people: tuple[int, str, str, str]) -> dict[str, Any]:
+    """A sync host's report of a company database with these employees (id, first name, last
+    name, e-mail); each has a desktop user named after the first name."""
+    return {
+        "employees": [
+            {
+                "id": pk,
+                "first_name": first,
+                "last_name": last,
+                "email": email,
+                "phone": "",
+                "is_active": True,
+            }
+            for pk, first, last, email in people
+        ],
+        "users": [
+            {"id": 100 + pk, "username": first.upper(), "employee_id": pk, "is_super_user": False}
+            for pk, first, _last, _email in people
+        ],
+    }
+
+
+class LicenceLinkFactory(factory.django.DjangoModelFactory[LicenceLink]):
+    """The Online Desktop licence of `agreement` linked to a database of the same company."""
+
+    class Meta:
+        model = LicenceLink
+
+    agreement = factory.SubFactory(AgreementFactory)
+    product = factory.LazyFunction(online_desktop)
+    database = factory.SubFactory(
+        CompanyDatabaseFactory, company=factory.SelfAttribute("..agreement.company")
+    )

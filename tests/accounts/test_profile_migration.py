@@ -34,3 +34,12 @@ def test_existing_members_get_the_super_user_or_the_read_only_template():
     )
 
     assert profiles == {"baas@example.nl": "super_user", "klerk@example.nl": "read_only"}
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_latest_migrations():
+    """Going back to BEFORE also unapplies the migrations of apps that depend on accounts
+    (invitations); later transactional tests need every table again."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
