@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -404,6 +405,7 @@ def _merge(
     record.row_version = row_version
     if not OutboxEntry.objects.unfinished().filter(table=model.TABLE, record_id=record.pk).exists():
         record.sync_state = SyncState.SYNCED
+        record.sync_message = ""
     record.save()
 
 
@@ -424,6 +426,25 @@ def _apply_deletes(
             state=OutboxEntry.State.REJECTED,
             message=_("The record was deleted in the company database."),
         )
+        # Whatever goes with it online (only records made online and not sent yet can still
+        # refer to it: the company database deleted its own children first) loses its changes.
+        collector = Collector(using=record._state.db or "default")
+        collector.collect([record])
+        going: list[tuple[type[Any], list[int]]] = [
+            (model, [instance.pk for instance in instances])
+            for model, instances in collector.data.items()
+        ]
+        going += [
+            (qs.model, list(qs.values_list("pk", flat=True))) for qs in collector.fast_deletes
+        ]
+        for model, ids in going:
+            if issubclass(model, Record) and model is not type(record):
+                OutboxEntry.objects.unfinished().filter(
+                    table=model.TABLE, record_id__in=ids
+                ).update(
+                    state=OutboxEntry.State.REJECTED,
+                    message=_("What it belonged to was deleted in the company database."),
+                )
         record.delete()
         tally.add(table)
 
@@ -499,7 +520,7 @@ def push_outbox(*, link: SyncLink, connector: Connector, tally: Tally | None = N
         for entry in entries:
             if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
                 # Died on it again and again (or its parent never arrives): stop, visibly (5).
-                _reject(entry, _give_up_message(entry), tally)
+                _reject(link, store, connector, entry, _give_up_message(entry), tally)
                 continue
             try:
                 _push_one(link, store, connector, entry, tally)
@@ -623,7 +644,7 @@ def _push_one(
                         )
                 tx.record_applied(entry.id, entry.table, source_id)
     except RejectedChange as error:
-        _reject(entry, error.message, tally)
+        _reject(link, store, connector, entry, error.message, tally)
         return
     except (RowVersionConflict, RowNotFound):
         _release([entry])  # the desktop wrote between our read and write: next push decides
@@ -673,16 +694,32 @@ def _outgoing(
     return send, kept
 
 
-def _reject(entry: OutboxEntry, message: str, tally: Tally) -> None:
-    """Refused by a constraint of the company database: shown on the record, not retried (5)."""
+def _reject(
+    link: SyncLink,
+    store: OnlineStore,
+    connector: Connector,
+    entry: OutboxEntry,
+    message: str,
+    tally: Tally,
+) -> None:
+    """Refused by the company database (a constraint): not retried (5). The record takes the
+    company's row back, so both sides agree again (1), and shows the refusal; a refused delete
+    brings the record back. A refused insert stays online only, marked, until edited again."""
+    model = RECORD_MODELS[entry.table]
+    source_id = _source_id(entry) if entry.op != OutboxEntry.Op.INSERT else None
+    row = connector.fetch_rows(entry.table, [source_id]).get(source_id) if source_id else None
     with transaction.atomic():
         OutboxEntry.objects.filter(pk=entry.pk).update(
             state=OutboxEntry.State.REJECTED, message=message, claimed_by="", claimed_until=None
         )
-        model = RECORD_MODELS[entry.table]
-        model._default_manager.filter(pk=entry.record_id).update(
-            sync_state=SyncState.REJECTED, sync_message=message
-        )
+        if row is not None:
+            # Seen-version 0: the row is applied again whatever version the record saw.
+            store.records(entry.table).filter(source_id=source_id).update(row_version=0)
+            _apply_rows(link, store, connector, entry.table, {row["id"]: row}, Tally())
+            records = store.records(entry.table).filter(source_id=source_id)
+        else:
+            records = model._default_manager.filter(pk=entry.record_id)
+        records.update(sync_state=SyncState.REJECTED, sync_message=message)
     tally.rejected += 1
 
 
