@@ -133,25 +133,12 @@ def initial_sync_step(
 
 def _prepare(run: SyncRun, lease: Lease, link: SyncLink, connector: Connector) -> None:
     started = time.monotonic()
-    sessions = connector.desktop_sessions()
-    if sessions:
-        names = ", ".join(sorted({str(s["username"]) for s in sessions}))
-        raise SyncRefused(
-            _(
-                "Desktop users are still working in the company database (%(names)s). Ask them "
-                "to close the desktop program, then start the first synchronisation again."
-            )
-            % {"names": names}
-        )
-    clients = [c["name"] for c in connector.api_clients() if c["is_enabled"]]
-    if clients:
-        raise SyncRefused(
-            _(
-                "Integrated programs may still write to the company database (%(names)s). "
-                "Disable them in the desktop program, then start again."
-            )
-            % {"names": ", ".join(clients)}
-        )
+    try:
+        _check_quiet(connector)
+    except SyncRefused:
+        # A predecessor killed after taking the lock must not leave the desktop locked out.
+        connector.release_sync_lock(link.lock_owner())
+        raise
     if not connector.take_sync_lock(link.lock_owner(), "initial_sync"):
         held = connector.sync_lock()
         raise SyncRefused(
@@ -174,6 +161,29 @@ def _prepare(run: SyncRun, lease: Lease, link: SyncLink, connector: Connector) -
         link.set_state(SyncLink.State.INITIAL_SYNC)
         link.trace(_("First synchronisation: copying up to change %(seq)s.") % {"seq": mark})
     run.refresh_from_db()
+
+
+def _check_quiet(connector: Connector) -> None:
+    """Refuses while people or programs may write to the company database."""
+    sessions = connector.desktop_sessions()
+    if sessions:
+        names = ", ".join(sorted({str(s["username"]) for s in sessions}))
+        raise SyncRefused(
+            _(
+                "Desktop users are still working in the company database (%(names)s). Ask them "
+                "to close the desktop program, then start the first synchronisation again."
+            )
+            % {"names": names}
+        )
+    clients = [c["name"] for c in connector.api_clients() if c["is_enabled"]]
+    if clients:
+        raise SyncRefused(
+            _(
+                "Integrated programs may still write to the company database (%(names)s). "
+                "Disable them in the desktop program, then start again."
+            )
+            % {"names": ", ".join(clients)}
+        )
 
 
 def _copy_chunk(
