@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.deletion import Collector
@@ -506,8 +506,6 @@ def _describe(values: dict[str, Any]) -> str:
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    from django.core.serializers.json import DjangoJSONEncoder
-
     encoder = DjangoJSONEncoder()
     return {
         k: v if v is None or isinstance(v, bool | int | str) else encoder.default(v)
@@ -773,11 +771,3 @@ def _applied(
                 record.sync_message = ""
             record.save()
     tally.add(entry.table)
-
-
-def drive(step: Callable[[], bool], *, limit: int = 1000) -> None:
-    """Runs `step` until it says it is done (tests and the benchmark drive runs in-process)."""
-    for _attempt in range(limit):
-        if step():
-            return
-    raise RuntimeError("The step never finished.")
