@@ -102,9 +102,10 @@ def test_an_open_desktop_transaction_holds_the_cursor_and_the_mark_back(
         # The initial sync's mark obeys the same rule.
         waiting = threading.Timer(0.5, slow.commit)
         waiting.start()
-        assert connector.high_water_mark(timeout=10) == start + 2
+        assert connector.high_water_mark(timeout=60) == start + 2
         waiting.join()
         slow.close()
+        settings.SYNC_MARK_WAIT_SECONDS = 60
         sync(link, connector)
         assert link.last_seq == start + 2
         assert link.stalled_since is None
