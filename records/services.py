@@ -109,6 +109,16 @@ def update_record(*, record: R, values: Mapping[str, Any]) -> R:
 
 def _queue_update(record: Record, new: dict[str, Any], before: dict[str, Any]) -> None:
     encoded_new = _encoded(new)
+    if record.source_id is None and not _insert_waiting(record):
+        # Its insert was refused: the edit is a new attempt at inserting the whole record.
+        OutboxEntry.objects.create(
+            company_id=record.company_id,
+            table=record.TABLE,
+            record_id=record.pk,
+            op=OutboxEntry.Op.INSERT,
+            values=record.business_values(),
+        )
+        return
     # Fold into the record's entry still waiting to be sent: one write instead of several, and
     # the base stays the value before the first edit. Only a queued entry folds; a claimed one
     # may be on its way, so a conditional update decides.
@@ -139,17 +149,56 @@ def _queue_update(record: Record, new: dict[str, Any], before: dict[str, Any]) -
     )
 
 
+def _insert_waiting(record: Record) -> bool:
+    return OutboxEntry.objects.filter(
+        table=record.TABLE,
+        record_id=record.pk,
+        op=OutboxEntry.Op.INSERT,
+        state__in=[OutboxEntry.State.QUEUED, OutboxEntry.State.CLAIMED, OutboxEntry.State.APPLIED],
+    ).exists()
+
+
+class RecordInUse(Exception):
+    """Other records refer to this one; the company database would refuse the delete too."""
+
+
+def _check_unused(record: Record) -> None:
+    for relation in record._meta.related_objects:
+        related = relation.related_model
+        if (
+            isinstance(related, type)
+            and issubclass(related, Record)
+            and related._default_manager.filter(**{relation.field.name: record}).exists()
+        ):
+            raise RecordInUse(
+                _("%(record)s is still used by %(others)s; delete or change those first.")
+                % {"record": record, "others": related._meta.verbose_name_plural}
+            )
+
+
 def delete_record(*, record: Record) -> None:
-    """Deletes `record` online and queues the delete (a record never pushed just goes)."""
+    """Deletes `record` online and queues the delete (a record never pushed just goes).
+
+    Like the company database, refuses (RecordInUse) while other records refer to it."""
     model = type(record)
     _check_writable(model)
     with transaction.atomic():
+        _check_unused(record)
         waiting = OutboxEntry.objects.filter(
             table=record.TABLE, record_id=record.pk, state=OutboxEntry.State.QUEUED
         )
-        never_sent = waiting.filter(op=OutboxEntry.Op.INSERT).exists()
+        # An insert on its way (or done) means a company row to delete; a waiting or refused
+        # one means none.
+        in_company = record.source_id is not None or (
+            OutboxEntry.objects.filter(
+                table=record.TABLE,
+                record_id=record.pk,
+                op=OutboxEntry.Op.INSERT,
+                state__in=[OutboxEntry.State.CLAIMED, OutboxEntry.State.APPLIED],
+            ).exists()
+        )
         waiting.delete()
-        if not never_sent:
+        if in_company:
             OutboxEntry.objects.create(
                 company_id=record.company_id,
                 table=record.TABLE,

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,25 +133,12 @@ def initial_sync_step(
 
 def _prepare(run: SyncRun, lease: Lease, link: SyncLink, connector: Connector) -> None:
     started = time.monotonic()
-    sessions = connector.desktop_sessions()
-    if sessions:
-        names = ", ".join(sorted({str(s["username"]) for s in sessions}))
-        raise SyncRefused(
-            _(
-                "Desktop users are still working in the company database (%(names)s). Ask them "
-                "to close the desktop program, then start the first synchronisation again."
-            )
-            % {"names": names}
-        )
-    clients = [c["name"] for c in connector.api_clients() if c["is_enabled"]]
-    if clients:
-        raise SyncRefused(
-            _(
-                "Integrated programs may still write to the company database (%(names)s). "
-                "Disable them in the desktop program, then start again."
-            )
-            % {"names": ", ".join(clients)}
-        )
+    try:
+        _check_quiet(connector)
+    except SyncRefused:
+        # A predecessor killed after taking the lock must not leave the desktop locked out.
+        connector.release_sync_lock(link.lock_owner())
+        raise
     if not connector.take_sync_lock(link.lock_owner(), "initial_sync"):
         held = connector.sync_lock()
         raise SyncRefused(
@@ -173,6 +161,29 @@ def _prepare(run: SyncRun, lease: Lease, link: SyncLink, connector: Connector) -
         link.set_state(SyncLink.State.INITIAL_SYNC)
         link.trace(_("First synchronisation: copying up to change %(seq)s.") % {"seq": mark})
     run.refresh_from_db()
+
+
+def _check_quiet(connector: Connector) -> None:
+    """Refuses while people or programs may write to the company database."""
+    sessions = connector.desktop_sessions()
+    if sessions:
+        names = ", ".join(sorted({str(s["username"]) for s in sessions}))
+        raise SyncRefused(
+            _(
+                "Desktop users are still working in the company database (%(names)s). Ask them "
+                "to close the desktop program, then start the first synchronisation again."
+            )
+            % {"names": names}
+        )
+    clients = [c["name"] for c in connector.api_clients() if c["is_enabled"]]
+    if clients:
+        raise SyncRefused(
+            _(
+                "Integrated programs may still write to the company database (%(names)s). "
+                "Disable them in the desktop program, then start again."
+            )
+            % {"names": ", ".join(clients)}
+        )
 
 
 def _copy_chunk(
@@ -404,6 +415,7 @@ def _merge(
     record.row_version = row_version
     if not OutboxEntry.objects.unfinished().filter(table=model.TABLE, record_id=record.pk).exists():
         record.sync_state = SyncState.SYNCED
+        record.sync_message = ""
     record.save()
 
 
@@ -424,6 +436,25 @@ def _apply_deletes(
             state=OutboxEntry.State.REJECTED,
             message=_("The record was deleted in the company database."),
         )
+        # Whatever goes with it online (only records made online and not sent yet can still
+        # refer to it: the company database deleted its own children first) loses its changes.
+        collector = Collector(using=record._state.db or "default")
+        collector.collect([record])
+        going: list[tuple[type[Any], list[int]]] = [
+            (model, [instance.pk for instance in instances])
+            for model, instances in collector.data.items()
+        ]
+        going += [
+            (qs.model, list(qs.values_list("pk", flat=True))) for qs in collector.fast_deletes
+        ]
+        for model, ids in going:
+            if issubclass(model, Record) and model is not type(record):
+                OutboxEntry.objects.unfinished().filter(
+                    table=model.TABLE, record_id__in=ids
+                ).update(
+                    state=OutboxEntry.State.REJECTED,
+                    message=_("What it belonged to was deleted in the company database."),
+                )
         record.delete()
         tally.add(table)
 
@@ -475,8 +506,6 @@ def _describe(values: dict[str, Any]) -> str:
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    from django.core.serializers.json import DjangoJSONEncoder
-
     encoder = DjangoJSONEncoder()
     return {
         k: v if v is None or isinstance(v, bool | int | str) else encoder.default(v)
@@ -499,7 +528,7 @@ def push_outbox(*, link: SyncLink, connector: Connector, tally: Tally | None = N
         for entry in entries:
             if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
                 # Died on it again and again (or its parent never arrives): stop, visibly (5).
-                _reject(entry, _give_up_message(entry), tally)
+                _reject(link, store, connector, entry, _give_up_message(entry), tally)
                 continue
             try:
                 _push_one(link, store, connector, entry, tally)
@@ -623,7 +652,7 @@ def _push_one(
                         )
                 tx.record_applied(entry.id, entry.table, source_id)
     except RejectedChange as error:
-        _reject(entry, error.message, tally)
+        _reject(link, store, connector, entry, error.message, tally)
         return
     except (RowVersionConflict, RowNotFound):
         _release([entry])  # the desktop wrote between our read and write: next push decides
@@ -673,16 +702,32 @@ def _outgoing(
     return send, kept
 
 
-def _reject(entry: OutboxEntry, message: str, tally: Tally) -> None:
-    """Refused by a constraint of the company database: shown on the record, not retried (5)."""
+def _reject(
+    link: SyncLink,
+    store: OnlineStore,
+    connector: Connector,
+    entry: OutboxEntry,
+    message: str,
+    tally: Tally,
+) -> None:
+    """Refused by the company database (a constraint): not retried (5). The record takes the
+    company's row back, so both sides agree again (1), and shows the refusal; a refused delete
+    brings the record back. A refused insert stays online only, marked, until edited again."""
+    model = RECORD_MODELS[entry.table]
+    source_id = _source_id(entry) if entry.op != OutboxEntry.Op.INSERT else None
+    row = connector.fetch_rows(entry.table, [source_id]).get(source_id) if source_id else None
     with transaction.atomic():
         OutboxEntry.objects.filter(pk=entry.pk).update(
             state=OutboxEntry.State.REJECTED, message=message, claimed_by="", claimed_until=None
         )
-        model = RECORD_MODELS[entry.table]
-        model._default_manager.filter(pk=entry.record_id).update(
-            sync_state=SyncState.REJECTED, sync_message=message
-        )
+        if row is not None:
+            # Seen-version 0: the row is applied again whatever version the record saw.
+            store.records(entry.table).filter(source_id=source_id).update(row_version=0)
+            _apply_rows(link, store, connector, entry.table, {row["id"]: row}, Tally())
+            records = store.records(entry.table).filter(source_id=source_id)
+        else:
+            records = model._default_manager.filter(pk=entry.record_id)
+        records.update(sync_state=SyncState.REJECTED, sync_message=message)
     tally.rejected += 1
 
 
@@ -726,11 +771,3 @@ def _applied(
                 record.sync_message = ""
             record.save()
     tally.add(entry.table)
-
-
-def drive(step: Callable[[], bool], *, limit: int = 1000) -> None:
-    """Runs `step` until it says it is done (tests and the benchmark drive runs in-process)."""
-    for _attempt in range(limit):
-        if step():
-            return
-    raise RuntimeError("The step never finished.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -266,6 +267,11 @@ class SyncLink(models.Model):
 
     def trace(self, message: str, *, level: str = "info") -> None:
         SyncTrace.objects.create(link=self, level=level, message=message[:2000])
+
+    def trace_text(self) -> Iterator[str]:
+        """The trace as lines of text (UTC), oldest first, streamed for a download."""
+        for line in self.trace_lines.order_by("at", "pk").iterator(chunk_size=500):
+            yield f"{line.at:%Y-%m-%d %H:%M:%S}Z {line.level.upper():7} {line.message}\n"
 
 
 class SyncRunQuerySet(models.QuerySet["SyncRun"]):

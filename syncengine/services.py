@@ -183,6 +183,10 @@ def start_initial_sync(*, link: SyncLink, by: Any, at: datetime | None = None) -
     A scheduled run is a row whose time comes (never a Celery eta): `start_due_runs` queues it
     on the link's host once the time has come and the host is online."""
     with transaction.atomic():
+        SyncLink.objects.select_for_update().filter(pk=link.pk).first()  # one run at a time
+        active = link.runs.filter(state__in=["scheduled", "queued", "running"]).first()
+        if active is not None:
+            return active  # asked twice (a double click): the run already planned stands
         run = SyncRun.objects.create(
             link=link, kind=SyncRun.Kind.INITIAL, scheduled_for=at or timezone.now()
         )

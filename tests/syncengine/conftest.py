@@ -35,6 +35,29 @@ def pushes_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
     return sent
 
 
+@pytest.fixture(autouse=True)
+def patient_marks(settings: Any) -> None:
+    """xids are server-wide: a long transaction of another test run on the same PostgreSQL
+    server holds the company database's mark back too. Wait it out rather than stall."""
+    settings.SYNC_MARK_WAIT_SECONDS = 60
+    settings.SYNC_MARK_TIMEOUT_SECONDS = 60
+
+
+@pytest.fixture(autouse=True)
+def tasks_sent_by_name(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Tasks the services send by name (start_due_runs), kept from the broker likewise."""
+    from syncengine import services
+
+    names: list[str] = []
+
+    class App:
+        def send_task(self, name: str, **options: object) -> None:
+            names.append(name)
+
+    monkeypatch.setattr(services, "current_app", App())
+    return names
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def dialect(request: pytest.FixtureRequest) -> str:
     return str(request.param)

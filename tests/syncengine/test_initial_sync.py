@@ -134,3 +134,21 @@ def test_a_run_whose_lease_was_taken_over_writes_nothing(link, connector):
     with pytest.raises(LeaseLost):
         initial_sync_step(run=run, lease=lease, connector=connector, budget_seconds=60)
     assert not Contact.objects.exists()
+
+
+def test_a_refused_restart_does_not_leave_the_desktop_locked_out(link, connector, desktop):
+    connector.take_sync_lock(link.lock_owner(), "initial_sync")  # a killed attempt took it
+    desktop.execute("UPDATE api_clients SET is_enabled = ? WHERE id = 1", [True])
+    run, lease = running_run(link)
+    with pytest.raises(SyncRefused):
+        initial_sync_step(run=run, lease=lease, connector=connector, budget_seconds=60)
+    assert connector.sync_lock() is None
+
+
+def test_starting_the_first_sync_twice_plans_one_run(link, tasks_sent_by_name):
+    from syncengine.services import start_initial_sync
+
+    first = start_initial_sync(link=link, by=None)
+    assert start_initial_sync(link=link, by=None) == first
+    assert link.runs.count() == 1
+    assert tasks_sent_by_name == ["syncengine.start_due_runs"]  # at once, not at the next beat

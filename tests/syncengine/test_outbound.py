@@ -1,7 +1,7 @@
 import pytest
 
-from records.models import Contact, ContactPerson, OutboxEntry, SyncState
-from records.services import create_record, delete_record, update_record
+from records.models import Contact, ContactPerson, OutboxEntry, Product, SyncState
+from records.services import RecordInUse, create_record, delete_record, update_record
 from syncengine import engine
 from syncengine.engine import pull_changes, push_outbox
 from tests.syncengine.conftest import assert_same, sync
@@ -97,6 +97,8 @@ def test_a_change_the_company_database_refuses_is_marked_with_its_message(synced
     assert product.sync_state == SyncState.REJECTED
     assert "refused" in product.sync_message
     assert connector.fetch_rows("products", [2])[2]["sku"] != taken
+    assert product.sku != taken  # the record took the company's row back
+    assert_same(synced, connector)
 
 
 def test_an_online_edit_sends_a_push_to_the_hosts_queue_after_the_commit(
@@ -117,3 +119,72 @@ def test_an_entry_that_keeps_failing_is_refused_after_its_attempts(synced, conne
     assert entry.state == "rejected"
     assert "attempts" in entry.message
     assert synced.company.contacts.get(source_id=9).sync_state == SyncState.REJECTED
+
+
+def test_a_refused_delete_brings_the_record_back_with_the_message(synced, connector, desktop):
+    desktop.execute("INSERT INTO contacts (name) VALUES (?)", ["Leeg B.V."])
+    sync(synced, connector)
+    contact = synced.company.contacts.get(name="Leeg B.V.")
+    source_id = contact.source_id
+    # A person the pull has not brought in yet: the company database refuses the delete.
+    desktop.execute(
+        "INSERT INTO contact_persons (contact_id, last_name) VALUES (?, ?)", [source_id, "Kok"]
+    )
+    delete_record(record=contact)
+
+    push_outbox(link=synced, connector=connector)
+
+    back = synced.company.contacts.get(source_id=source_id)
+    assert back.sync_state == SyncState.REJECTED
+    assert back.sync_message
+    assert connector.fetch_rows("contacts", [source_id])
+    sync(synced, connector)
+    assert_same(synced, connector)
+
+
+def test_a_refused_insert_is_tried_again_when_the_record_is_edited(synced, connector):
+    taken = synced.company.products.get(source_id=1).sku
+    product = create_record(
+        company=synced.company,
+        model=Product,
+        values={"sku": taken, "name": "Dubbel", "price": "1.00"},
+    )
+    push_outbox(link=synced, connector=connector)
+    product.refresh_from_db()
+    assert product.sync_state == SyncState.REJECTED
+
+    update_record(record=product, values={"sku": "UNIEK-1"})
+    push_outbox(link=synced, connector=connector)
+
+    product.refresh_from_db()
+    assert product.sync_state == SyncState.SYNCED
+    assert connector.fetch_rows("products", [product.source_id])[product.source_id]["sku"] == (
+        "UNIEK-1"
+    )
+    sync(synced, connector)
+    assert_same(synced, connector)
+
+
+def test_a_record_others_refer_to_cannot_be_deleted_online(synced):
+    contact = synced.company.contacts.filter(persons__isnull=False).first()
+    with pytest.raises(RecordInUse):
+        delete_record(record=contact)
+    assert synced.company.contacts.filter(pk=contact.pk).exists()
+    assert not OutboxEntry.objects.exists()
+
+
+def test_a_desktop_delete_takes_online_children_not_sent_yet_with_it(synced, connector, desktop):
+    desktop.execute("INSERT INTO contacts (name) VALUES (?)", ["Kort B.V."])
+    sync(synced, connector)
+    contact = synced.company.contacts.get(name="Kort B.V.")
+    person = create_record(
+        company=synced.company, model=ContactPerson, values={"contact": contact, "last_name": "X"}
+    )
+    desktop.execute("DELETE FROM contacts WHERE id = ?", [contact.source_id])
+
+    pull_changes(link=synced, connector=connector)
+
+    assert not ContactPerson.objects.filter(pk=person.pk).exists()
+    assert OutboxEntry.objects.get().state == "rejected"
+    sync(synced, connector)
+    assert_same(synced, connector)

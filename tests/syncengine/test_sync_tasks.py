@@ -165,3 +165,13 @@ def test_a_host_worker_runs_a_first_sync_end_to_end(link, connector, host_file):
     link.refresh_from_db()
     assert link.state == SyncLink.State.CONNECTED
     assert_same(link, connector)
+
+
+def test_the_trace_reads_as_text_in_order(link, connector):
+    from tests.syncengine.conftest import initial_sync
+
+    initial_sync(link, connector)
+    lines = list(link.trace_text())
+    assert "First synchronisation: copying up to change" in lines[0]
+    assert "the database is connected" in lines[-1]
+    assert all(line.endswith("\n") for line in lines)
