@@ -1,0 +1,343 @@
+"""The prerequisites of activating Online Desktop for one company database.
+
+Everything here reads the sync host's latest report of the database (DESIGN.md: the web
+processes never reach a company database) and the portal's own rows. Each rule is a plain
+function that returns one `Requirement`, met or not, with what to do about it when it is not;
+`check_requirements` lists them all in the order the page shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership
+from licensing.models import AddOnProduct, CompanyDatabase, LicenceLink
+from records.models import RECORD_MODELS
+from syncengine.models import SyncHost, SyncLink, SyncRun
+
+# The company details the product needs before it may be connected (issue 5), in the order
+# the page shows them: the key in the report's settings.
+COMPANY_DETAILS = (
+    "name",
+    "org_number",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "phone",
+    "email",
+    "licence_contact_name",
+    "licence_contact_phone",
+)
+
+# A sync link in one of these states holds the database: a second activation is refused.
+ACTIVE_LINK_STATES = (
+    SyncLink.State.SCHEDULED,
+    SyncLink.State.INITIAL_SYNC,
+    SyncLink.State.CONNECTED,
+    SyncLink.State.PAUSED,
+    SyncLink.State.NEEDS_RECONNECT,
+)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One prerequisite: `title` says what is needed, `advice` what to do while unmet."""
+
+    code: str
+    title: str
+    met: bool
+    advice: str = ""
+    names: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Requirements:
+    items: tuple[Requirement, ...]
+
+    @property
+    def all_met(self) -> bool:
+        return all(item.met for item in self.items)
+
+    @property
+    def unmet(self) -> list[Requirement]:
+        return [item for item in self.items if not item.met]
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+
+def _settings(database: CompanyDatabase) -> dict[str, Any]:
+    settings = (database.report or {}).get("settings")
+    return settings if isinstance(settings, dict) else {}
+
+
+def _entries(database: CompanyDatabase, key: str) -> list[dict[str, Any]]:
+    entries = (database.report or {}).get(key)
+    return (
+        [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    )
+
+
+def company_details(database: CompanyDatabase) -> list[tuple[str, str, str]]:
+    """The company details as the database reports them: (key, label, value)."""
+    settings = _settings(database)
+    labels = {
+        "name": _("Name"),
+        "org_number": _("Registration number"),
+        "street": _("Street"),
+        "postcode": _("Postcode"),
+        "city": _("City"),
+        "country": _("Country"),
+        "phone": _("Phone"),
+        "email": _("E-mail"),
+        "licence_contact_name": _("Licence contact name"),
+        "licence_contact_phone": _("Licence contact phone"),
+    }
+    return [(key, labels[key], str(settings.get(key) or "").strip()) for key in COMPANY_DETAILS]
+
+
+def agreement_requirement(licence_link: LicenceLink) -> Requirement:
+    title = _("A valid agreement that grants Online Desktop, linked to this company database")
+    product = AddOnProduct.objects.filter(code=AddOnProduct.ONLINE_DESKTOP).first()
+    agreement = licence_link.database.company.current_agreement()
+    if product is None or agreement is None:
+        return Requirement("agreement", title, False, _("Your company has no agreement yet."))
+    refusal = agreement.refusal_to_link(product)
+    if refusal is None and licence_link.product_id != product.pk:
+        refusal_text = _("This company database is not linked to the Online Desktop licence.")
+        return Requirement("agreement", title, False, refusal_text)
+    if refusal is not None:
+        return Requirement("agreement", title, False, str(refusal.label))
+    return Requirement("agreement", title, True)
+
+
+def database_requirement(database: CompanyDatabase) -> Requirement:
+    title = _("A production database of the full edition of the desktop program")
+    if database.kind != CompanyDatabase.Kind.PRODUCTION:
+        return Requirement(
+            "database",
+            title,
+            False,
+            _(
+                "%(name)s is a sample database: only a production database can be activated. "
+                "Link the licence to your production database on the licence page."
+            )
+            % {"name": database.name},
+        )
+    if database.edition != CompanyDatabase.Edition.FULL:
+        return Requirement(
+            "database",
+            title,
+            False,
+            _(
+                "%(name)s runs an evaluation edition of the desktop program: install the full "
+                "edition first."
+            )
+            % {"name": database.name},
+        )
+    return Requirement("database", title, True)
+
+
+def super_user_requirement(membership: Membership, database: CompanyDatabase) -> Requirement:
+    title = _("You are a super user of the company in Online Desktop")
+    met = membership.company_id == database.company_id and membership.is_super_user
+    advice = (
+        "" if met else _("Ask a super user of your company to give you the Super user profile.")
+    )
+    return Requirement("super_user", title, met, advice)
+
+
+def desktop_super_user_requirement(email: str, database: CompanyDatabase) -> Requirement:
+    """The product's own rule: the ID's e-mail is the e-mail of an employee linked to a desktop
+    super user of this database."""
+    title = _(
+        "Your e-mail address is that of an employee linked to a super user of the desktop program"
+    )
+    wanted = email.strip().lower()
+    super_employees = {
+        user.get("employee_id") for user in _entries(database, "users") if user.get("is_super_user")
+    }
+    met = any(
+        employee.get("id") in super_employees
+        and str(employee.get("email") or "").strip().lower() == wanted
+        for employee in _entries(database, "employees")
+    )
+    advice = (
+        ""
+        if met
+        else _(
+            "In the desktop program, give the employee with the e-mail address %(email)s a user "
+            "with super-user rights, then check again. (Your ID is not the desktop program's "
+            "login: only its e-mail address has to match.)"
+        )
+        % {"email": wanted}
+    )
+    return Requirement("desktop_super_user", title, met, advice)
+
+
+def company_details_requirement(database: CompanyDatabase) -> Requirement:
+    title = _(
+        "Complete company details: name, full address, phone, e-mail, registration number, and "
+        "the licence's contact name and phone"
+    )
+    missing = tuple(label for _key, label, value in company_details(database) if not value)
+    if not missing:
+        return Requirement("company_details", title, True)
+    return Requirement(
+        "company_details",
+        title,
+        False,
+        _("Fill these in under the company settings of the desktop program: %(fields)s.")
+        % {"fields": ", ".join(missing)},
+        missing,
+    )
+
+
+def hosts_reaching(database: CompanyDatabase) -> list[SyncHost]:
+    """The company's active sync hosts that report this database, most recent report first."""
+    return list(
+        SyncHost.objects.active()
+        .filter(company_id=database.company_id, reached__database=database)
+        .order_by("-reached__last_reported_at", "pk")
+    )
+
+
+def host_requirement(database: CompanyDatabase) -> Requirement:
+    title = _("A sync host that reaches this company database is online")
+    hosts = hosts_reaching(database)
+    if any(host.is_online() for host in hosts):
+        return Requirement("host", title, True)
+    if hosts:
+        advice = _(
+            "The sync host %(hosts)s is offline: switch that computer on and start its sync host."
+        ) % {"hosts": ", ".join(host.name for host in hosts)}
+    else:
+        advice = _(
+            "No sync host reports this database: add one under Company settings, Sync hosts."
+        )
+    return Requirement("host", title, False, advice)
+
+
+def sessions_requirement(database: CompanyDatabase) -> Requirement:
+    title = _("Nobody is logged in to the desktop program")
+    names = tuple(
+        sorted({str(s.get("username") or s.get("user_id")) for s in _entries(database, "sessions")})
+    )
+    if not names:
+        return Requirement("sessions", title, True)
+    return Requirement(
+        "sessions",
+        title,
+        False,
+        _("Ask these users to close the desktop program: %(names)s.") % {"names": ", ".join(names)},
+        names,
+    )
+
+
+def api_clients_requirement(database: CompanyDatabase) -> Requirement:
+    title = _("No integrated program (API client) is enabled")
+    names = tuple(
+        str(client.get("name") or client.get("id"))
+        for client in _entries(database, "api_clients")
+        if client.get("is_enabled")
+    )
+    if not names:
+        return Requirement("api_clients", title, True)
+    return Requirement(
+        "api_clients",
+        title,
+        False,
+        _("Disable these integrated programs in the desktop program: %(names)s.")
+        % {"names": ", ".join(names)},
+        names,
+    )
+
+
+def check_requirements(
+    *, licence_link: LicenceLink, membership: Membership, immediate: bool = True
+) -> Requirements:
+    """Every prerequisite of activating `licence_link`'s database by `membership`'s ID.
+
+    `immediate`: also those of a first synchronisation that starts now (nobody in the desktop
+    program, no enabled API client). A scheduled start has them checked again by the engine at
+    its time; its failure is reported then."""
+    database = licence_link.database
+    items = [
+        agreement_requirement(licence_link),
+        database_requirement(database),
+        super_user_requirement(membership, database),
+        desktop_super_user_requirement(membership.user.email, database),
+        company_details_requirement(database),
+        host_requirement(database),
+    ]
+    if immediate:
+        items += start_now_requirements(database).items
+    return Requirements(tuple(items))
+
+
+def start_now_requirements(database: CompanyDatabase) -> Requirements:
+    """What a first synchronisation that starts now needs as well."""
+    return Requirements((sessions_requirement(database), api_clients_requirement(database)))
+
+
+def active_sync_link(database: CompanyDatabase) -> SyncLink | None:
+    """The sync link that holds `database` (scheduled, synchronising, connected...), or None."""
+    return SyncLink.objects.filter(database=database, state__in=ACTIVE_LINK_STATES).first()
+
+
+# --- The first synchronisation, as the status page shows it ----------------------------------
+
+
+@dataclass(frozen=True)
+class TableProgress:
+    table: str
+    label: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FirstSyncProgress:
+    """A first synchronisation run's progress: per table, in all, and the time left (from
+    the rows per second so far; None until there is something to estimate from)."""
+
+    tables: tuple[TableProgress, ...]
+    done: int
+    total: int
+    seconds_left: int | None
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.tables else 0
+        return min(100, self.done * 100 // self.total)
+
+
+def first_sync_progress(run: SyncRun, *, now: datetime | None = None) -> FirstSyncProgress:
+    tables = []
+    for table, model in RECORD_MODELS.items():
+        entry = run.progress.get(table) if isinstance(run.progress, dict) else None
+        if not isinstance(entry, dict):
+            continue
+        tables.append(
+            TableProgress(
+                table=table,
+                label=str(model._meta.verbose_name_plural).capitalize(),
+                done=int(entry.get("done", 0)),
+                total=int(entry.get("total", 0)),
+            )
+        )
+    done = sum(table.done for table in tables)
+    total = sum(table.total for table in tables)
+    seconds_left = None
+    if run.state == SyncRun.State.RUNNING and run.started_at and done and total > done:
+        elapsed = ((now or timezone.now()) - run.started_at).total_seconds()
+        if elapsed > 0:
+            seconds_left = max(1, round((total - done) / (done / elapsed)))
+    return FirstSyncProgress(tuple(tables), done, total, seconds_left)

@@ -1,0 +1,158 @@
+"""Company settings -> Online Desktop: the connection of each licensed company database (its
+status and requirements, the way into the wizard), and its synchronisation settings: the sync
+host, the conflict policy, the conflict log, the run history and the trace download."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import Membership
+from licensing.models import AddOnProduct, LicenceLink
+from portal.activation import check_requirements, hosts_reaching
+from portal.company import super_user_required
+from portal.wizard_views import _licence_link
+from syncengine.models import SyncHost, SyncLink, SyncRun
+
+HISTORY_LENGTH = 20
+CONFLICT_LOG_LENGTH = 50
+
+
+class SyncSettingsForm(forms.Form):
+    host = forms.ModelChoiceField(
+        label=gettext_lazy("Sync host"),
+        queryset=SyncHost.objects.none(),
+        empty_label=None,
+        help_text=gettext_lazy("The office computer that runs the synchronisation."),
+    )
+    conflict_policy = forms.ChoiceField(
+        label=gettext_lazy("When both sides changed the same field"),
+        choices=SyncLink.Policy.choices,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, hosts: list[SyncHost], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        host_field = self.fields["host"]
+        assert isinstance(host_field, forms.ModelChoiceField)  # noqa: S101 - for mypy
+        host_field.queryset = SyncHost.objects.filter(pk__in=[host.pk for host in hosts])
+        host_field.label_from_instance = _host_label  # type: ignore[method-assign,assignment]
+
+
+def _host_label(host: SyncHost) -> str:
+    state = _("online") if host.is_online() else _("offline")
+    if host.last_heartbeat_at:
+        seen = timezone.localtime(host.last_heartbeat_at).strftime("%Y-%m-%d %H:%M")
+        return _("%(name)s (%(state)s, last heartbeat %(when)s)") % {
+            "name": host.name,
+            "state": state,
+            "when": seen,
+        }
+    return _("%(name)s (%(state)s, never heard from)") % {"name": host.name, "state": state}
+
+
+def _connection(licence_link: LicenceLink, membership: Membership) -> dict[str, Any]:
+    database = licence_link.database
+    sync_link = (
+        SyncLink.objects.filter(database=database).select_related("host", "connected_by").first()
+    )
+    hosts = hosts_reaching(database)
+    entry: dict[str, Any] = {
+        "licence_link": licence_link,
+        "database": database,
+        "sync_link": sync_link,
+        "requirements": check_requirements(
+            licence_link=licence_link, membership=membership, immediate=False
+        ),
+        "hosts": hosts,
+    }
+    if sync_link is not None:
+        entry["form"] = SyncSettingsForm(
+            hosts=hosts or [sync_link.host],
+            initial={"host": sync_link.host_id, "conflict_policy": sync_link.conflict_policy},
+        )
+        entry["runs"] = list(sync_link.runs.all()[:HISTORY_LENGTH])
+        entry["conflicts"] = list(sync_link.conflicts.all()[:CONFLICT_LOG_LENGTH])
+    return entry
+
+
+@super_user_required
+def settings_page(request: HttpRequest, membership: Membership) -> HttpResponse:
+    links = LicenceLink.objects.select_related("database__company").filter(
+        product__code=AddOnProduct.ONLINE_DESKTOP, database__company=membership.company
+    )
+    return render(
+        request,
+        "portal/online_desktop/settings.html",
+        {
+            "company": membership.company,
+            "connections": [_connection(link, membership) for link in links],
+        },
+    )
+
+
+@super_user_required
+@require_POST
+def sync_settings(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
+    licence_link = _licence_link(membership, link_id)
+    sync_link = SyncLink.objects.filter(database=licence_link.database).first()
+    if sync_link is None:
+        return redirect("portal:online_desktop")
+    form = SyncSettingsForm(request.POST, hosts=hosts_reaching(licence_link.database))
+    if not form.is_valid():
+        messages.error(request, _("The synchronisation settings were not saved: choose again."))
+        return redirect("portal:online_desktop")
+    host = form.cleaned_data["host"]
+    busy = sync_link.runs.filter(
+        state__in=[SyncRun.State.SCHEDULED, SyncRun.State.QUEUED, SyncRun.State.RUNNING]
+    ).exists()
+    if host.pk != sync_link.host_id and busy:
+        messages.error(
+            request,
+            _("The sync host cannot change while a synchronisation is scheduled or running."),
+        )
+        return redirect("portal:online_desktop")
+    changed = []
+    if host.pk != sync_link.host_id:
+        sync_link.host = host
+        changed.append("host")
+        sync_link.trace(
+            _("Sync host changed to %(host)s by %(by)s.") % {"host": host, "by": request.user}
+        )
+    if form.cleaned_data["conflict_policy"] != sync_link.conflict_policy:
+        sync_link.conflict_policy = form.cleaned_data["conflict_policy"]
+        changed.append("conflict_policy")
+        sync_link.trace(
+            _("Conflict policy set to “%(policy)s” by %(by)s.")
+            % {"policy": sync_link.get_conflict_policy_display(), "by": request.user}
+        )
+    if changed:
+        sync_link.save(update_fields=changed)
+    messages.success(request, _("The synchronisation settings were saved."))
+    return redirect("portal:online_desktop")
+
+
+@super_user_required
+def trace_download(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
+    """The link's trace as a text file, oldest line first, times in UTC."""
+    licence_link = _licence_link(membership, link_id)
+    sync_link = SyncLink.objects.filter(database=licence_link.database).first()
+    lines = sync_link.trace_lines.all() if sync_link else []
+    body = "".join(
+        f"{line.at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} {line.level} {line.message}\n"
+        for line in lines
+    )
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="online-desktop-trace-{licence_link.database.database_id}.txt"'
+    )
+    return response
