@@ -336,7 +336,9 @@ def first_sync_progress(run: SyncRun, *, now: datetime | None = None) -> FirstSy
     done = sum(table.done for table in tables)
     total = sum(table.total for table in tables)
     seconds_left = None
-    if run.state == SyncRun.State.RUNNING and run.started_at and done and total > done:
+    # Between two steps a run is queued again: still under way.
+    under_way = run.state in (SyncRun.State.QUEUED, SyncRun.State.RUNNING)
+    if under_way and run.started_at and done and total > done:
         elapsed = ((now or timezone.now()) - run.started_at).total_seconds()
         if elapsed > 0:
             seconds_left = max(1, round((total - done) / (done / elapsed)))
