@@ -37,12 +37,13 @@ def notify_failed_first_syncs() -> None:
 
 def _send_failure_mail(activation: Activation) -> None:
     database = activation.licence_link.database
-    user = activation.confirmed_by
-    assert user is not None and activation.run is not None  # noqa: S101 - filtered above
+    user, run = activation.confirmed_by, activation.run
+    if user is None or run is None:
+        return  # filtered out by the query; for mypy
     context = {
         "user": user,
         "database": database,
-        "reason": activation.run.link.reason or activation.run.error,
+        "reason": run.link.reason or run.error,
         "status_url": settings.SITE_URL
         + reverse("portal:activation_status", args=[activation.licence_link_id]),
     }
