@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from licensing.models import AddOnProduct, CompanyDatabase, LicenceLink
-from records.models import RECORD_MODELS
+from records.models import RECORD_MODELS, OutboxEntry
 from syncengine.models import SyncHost, SyncLink, SyncRun
 
 # The company details the product needs before it may be connected (issue 5), in the order
@@ -343,3 +344,70 @@ def first_sync_progress(run: SyncRun, *, now: datetime | None = None) -> FirstSy
         if elapsed > 0:
             seconds_left = max(1, round((total - done) / (done / elapsed)))
     return FirstSyncProgress(tuple(tables), done, total, seconds_left)
+
+
+# --- Disconnecting ------------------------------------------------------------------------------
+
+
+class DisconnectRefused(Exception):
+    """The database cannot be disconnected now; the message says why."""
+
+
+def pending_online_edits(link: SyncLink) -> int:
+    """Online edits of the link's company that have not reached the company database yet."""
+    return OutboxEntry.objects.filter(company_id=link.company_id).unfinished().count()
+
+
+def disconnect_database(*, link: SyncLink, by: Any) -> int:
+    """Stops the synchronisation of `link` and deletes the online copy of the business data
+    (records and their outbox), keeping the company, its members and the sync history; the
+    company database itself is never touched. Returns how many records were deleted.
+
+    Connecting again later copies everything anew: the link's cursor starts over."""
+    with transaction.atomic():
+        link = SyncLink.objects.select_for_update().get(pk=link.pk)
+        if link.state == SyncLink.State.DISCONNECTED:
+            raise DisconnectRefused(_("This company database is not connected."))
+        if link.state == SyncLink.State.INITIAL_SYNC:
+            # The first sync holds the company database's sync lock, which only the sync host
+            # can release: stopping it from here would leave the desktop program locked.
+            raise DisconnectRefused(
+                _("The first synchronisation is running: wait until it has finished.")
+            )
+        if link.pull_claimed_until and link.pull_claimed_until > timezone.now():
+            raise DisconnectRefused(
+                _("A synchronisation step is running right now: try again in a minute.")
+            )
+        now = timezone.now()
+        reason = _("Disconnected by %(by)s.") % {"by": by}
+        # A scheduled or waiting run is cancelled; its lease token goes, so a worker that holds
+        # it writes nothing more (its writes are fenced by the token).
+        link.runs.filter(
+            state__in=[SyncRun.State.SCHEDULED, SyncRun.State.QUEUED, SyncRun.State.RUNNING]
+        ).update(
+            state=SyncRun.State.FAILED,
+            error=reason,
+            finished_at=now,
+            lease_token=None,
+            lease_expires_at=None,
+        )
+        deleted = delete_online_copy(company_id=link.company_id)
+        SyncLink.objects.filter(pk=link.pk).update(
+            last_seq=0, stalled_since=None, stall_message="", connected_at=None
+        )
+        link.set_state(SyncLink.State.DISCONNECTED, reason)
+        link.trace(
+            _("Disconnected by %(by)s: the online copy of the business data was deleted.")
+            % {"by": by}
+        )
+    return deleted
+
+
+def delete_online_copy(*, company_id: int) -> int:
+    """Deletes the company's online business records and their outbox; returns how many
+    records. The company, its members and the sync history stay."""
+    OutboxEntry.objects.filter(company_id=company_id).delete()
+    deleted = 0
+    for model in reversed(RECORD_MODELS.values()):  # children before their parents
+        deleted += model._default_manager.filter(company_id=company_id).delete()[0]
+    return deleted

@@ -9,18 +9,25 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Membership
 from licensing.models import AddOnProduct, LicenceLink
-from portal.activation import check_requirements, hosts_reaching
-from portal.company import super_user_required
-from portal.wizard_views import _licence_link
+from portal.activation import (
+    DisconnectRefused,
+    check_requirements,
+    disconnect_database,
+    hosts_reaching,
+    pending_online_edits,
+)
+from portal.company import member_required, super_user_required
+from portal.wizard_views import PasswordForm, _licence_link
 from syncengine.models import SyncHost, SyncLink, SyncRun
 
 HISTORY_LENGTH = 20
@@ -156,3 +163,78 @@ def trace_download(request: HttpRequest, membership: Membership, link_id: int) -
         f'attachment; filename="online-desktop-trace-{licence_link.database.database_id}.txt"'
     )
     return response
+
+
+class DisconnectForm(PasswordForm):
+    discard = forms.BooleanField(
+        label=gettext_lazy("Disconnect anyway: the online edits that are still waiting are lost"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, pending: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending = pending
+        if not pending:
+            del self.fields["discard"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.pending and not cleaned.get("discard"):
+            self.add_error(
+                "discard",
+                _("Wait for the online edits to be sent, or confirm that they may be lost."),
+            )
+        return cleaned
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def disconnect(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
+    """Only a super user, or the member shown as "Connected by", after re-entering their
+    password; waiting online edits are counted and must be waited for or given up."""
+    licence_link = _licence_link(membership, link_id)
+    sync_link = (
+        SyncLink.objects.filter(database=licence_link.database)
+        .exclude(state=SyncLink.State.DISCONNECTED)
+        .select_related("connected_by")
+        .first()
+    )
+    if sync_link is None:
+        return redirect("portal:online_desktop")
+    if not (membership.is_super_user or sync_link.connected_by_id == request.user.pk):
+        raise PermissionDenied
+    pending = pending_online_edits(sync_link)
+    form = DisconnectForm(request.POST or None, user=request.user, pending=pending)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                disconnect_database(link=sync_link, by=request.user)
+            except DisconnectRefused as refused:
+                error, status = str(refused), 409
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%(name)s is disconnected. The online copy of its business data was "
+                        "deleted; the company database itself was not changed."
+                    )
+                    % {"name": licence_link.database.name},
+                )
+                return redirect("portal:online_desktop")
+        else:
+            status = 400
+    return render(
+        request,
+        "portal/online_desktop/disconnect.html",
+        {
+            "licence_link": licence_link,
+            "database": licence_link.database,
+            "sync_link": sync_link,
+            "pending": pending,
+            "form": form,
+            "error": error,
+        },
+        status=status,
+    )

@@ -64,6 +64,11 @@ portal_patterns = [
         name="online_desktop_sync_settings",
     ),
     path(
+        "company/online-desktop/<int:link_id>/disconnect/",
+        online_desktop_views.disconnect,
+        name="online_desktop_disconnect",
+    ),
+    path(
         "company/online-desktop/<int:link_id>/trace/",
         online_desktop_views.trace_download,
         name="online_desktop_trace",

@@ -28,6 +28,7 @@ from portal.activation import (
     active_sync_link,
     check_requirements,
     company_details,
+    delete_online_copy,
     first_sync_progress,
     hosts_reaching,
     start_now_requirements,
@@ -284,6 +285,9 @@ def _finish(request: HttpRequest, membership: Membership, activation: Activation
         if not checked.all_met:
             return checked.unmet
         hosts = [host for host in hosts_reaching(database) if host.is_online()]
+        if SyncLink.objects.filter(database=database, state=SyncLink.State.FAILED).exists():
+            # A first sync that failed half-way left part of a copy: this one starts anew.
+            delete_online_copy(company_id=database.company_id)
         try:
             link = connect_database(
                 licence_link=licence_link, host=hosts[0], by=activation.confirmed_by

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from licensing.models import CompanyDatabase
 from portal.models import Activation
+from records.models import Contact
 from syncengine.models import SyncLink, SyncRun
 from tests.factories import DEFAULT_PASSWORD, Activatable, make_activatable
 
@@ -279,11 +280,15 @@ def test_a_second_activation_of_a_connected_database_is_refused_with_the_reason(
     assert SyncRun.objects.count() == 1
 
 
-def test_a_failed_first_sync_may_be_activated_again(signed_in: Client, setup: Activatable) -> None:
+def test_a_failed_first_sync_may_be_activated_again_from_an_empty_online_copy(
+    signed_in: Client, setup: Activatable
+) -> None:
     walk_to_step_5(signed_in, setup)
     post(signed_in, setup, finish="1")
-    SyncRun.objects.update(state=SyncRun.State.FAILED, error="Desktop users are working")
-    SyncLink.objects.get().set_state(SyncLink.State.FAILED, "Desktop users are working")
+    SyncRun.objects.update(state=SyncRun.State.FAILED, error="The host lost the database")
+    SyncLink.objects.get().set_state(SyncLink.State.FAILED, "The host lost the database")
+    # The copy had got half-way.
+    Contact.objects.create(company=setup.database.company, name="Jansen", source_id=1)
 
     page = signed_in.get(url(setup))
     assert "Step 1 of 5" in page.content.decode()
@@ -292,6 +297,7 @@ def test_a_failed_first_sync_may_be_activated_again(signed_in: Client, setup: Ac
 
     assert SyncLink.objects.get().state == SyncLink.State.SCHEDULED
     assert SyncRun.objects.count() == 2
+    assert not Contact.objects.exists()
 
 
 def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in_and_back(
