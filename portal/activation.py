@@ -9,7 +9,7 @@ function that returns one `Requirement`, met or not, with what to do about it wh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from licensing.models import AddOnProduct, CompanyDatabase, LicenceLink
+from portal.models import UnsentEdit
 from records.models import RECORD_MODELS, OutboxEntry
-from syncengine.models import SyncHost, SyncLink, SyncRun
+from syncengine.models import HostDatabase, SyncHost, SyncLink, SyncRun
+from syncengine.services import LinkRefused, connect_database, start_initial_sync
 
 # The company details the product needs before it may be connected (issue 5), in the order
 # the page shows them: the key in the report's settings.
@@ -411,3 +413,92 @@ def delete_online_copy(*, company_id: int) -> int:
     for model in reversed(RECORD_MODELS.values()):  # children before their parents
         deleted += model._default_manager.filter(company_id=company_id).delete()[0]
     return deleted
+
+
+# --- Reconnecting after a restored backup ---------------------------------------------------
+
+# Registrations of one host report are milliseconds apart; two reports are minutes apart.
+SAME_REPORT = timedelta(seconds=30)
+
+
+def restored_successor(link: SyncLink) -> CompanyDatabase | None:
+    """The database a restored backup of `link`'s database turned into, or None.
+
+    A restore gives the company database a new `database_id`, so the host reports a new
+    database and stops reporting the linked one. Taken as the same company database: one that
+    the link's host reported in its latest report while leaving the linked one out, of the
+    same company, with the same registration number, and not linked to anything yet."""
+    if link.state == SyncLink.State.DISCONNECTED:
+        return None
+    reached = HostDatabase.objects.filter(host_id=link.host_id)
+    old = reached.filter(database_id=link.database_id).first()
+    newest = reached.order_by("-last_reported_at").values_list("last_reported_at", flat=True)
+    latest = newest.first()
+    if old is None or latest is None or old.last_reported_at >= latest - SAME_REPORT:
+        return None  # the linked database is still reported
+    org_number = str(_settings(link.database).get("org_number") or "").strip()
+    if not org_number:
+        return None
+    in_latest_report = reached.filter(last_reported_at__gte=latest - SAME_REPORT).exclude(
+        database_id=link.database_id
+    )
+    candidates = CompanyDatabase.objects.filter(
+        pk__in=in_latest_report.values("database_id"),
+        company_id=link.company_id,
+        licence_links__isnull=True,
+        sync_link__isnull=True,
+    ).order_by("-reported_at", "pk")
+    for candidate in candidates:
+        if str(_settings(candidate).get("org_number") or "").strip() == org_number:
+            return candidate
+    return None
+
+
+class ReconnectRefused(Exception):
+    """The restored database cannot be connected now; the message says why."""
+
+
+def reconnect_restored(
+    *, licence_link: LicenceLink, link: SyncLink, successor: CompanyDatabase, by: Any
+) -> SyncRun:
+    """Connects the restored database in the place of `link`'s: the online edits that never
+    reached the company database are kept as UnsentEdit rows (with their values), the online
+    copy is deleted, the licence moves to the restored database, and a first synchronisation
+    rebuilds the online copy from it, starting now."""
+    with transaction.atomic():
+        link = SyncLink.objects.select_for_update().select_related("host").get(pk=link.pk)
+        if restored_successor(link) != successor:
+            raise ReconnectRefused(_("The sync host no longer reports a restored database."))
+        blockers = start_now_requirements(successor).unmet
+        if blockers:
+            raise ReconnectRefused(" ".join(item.advice for item in blockers))
+        old_name = link.database.name
+        UnsentEdit.objects.bulk_create(
+            UnsentEdit(
+                company_id=link.company_id,
+                database_name=old_name,
+                table=entry.table,
+                source_id=entry.source_id,
+                op=entry.op,
+                values=entry.values,
+                base=entry.base,
+                edited_at=entry.created_at,
+            )
+            for entry in OutboxEntry.objects.filter(company_id=link.company_id).unfinished()
+        )
+        reason = _("Replaced by the restored company database %(name)s.") % {"name": successor.name}
+        link.runs.filter(
+            state__in=[SyncRun.State.SCHEDULED, SyncRun.State.QUEUED, SyncRun.State.RUNNING]
+        ).update(state=SyncRun.State.FAILED, error=reason, finished_at=timezone.now(),
+                 lease_token=None, lease_expires_at=None)  # fmt: skip
+        delete_online_copy(company_id=link.company_id)
+        link.set_state(SyncLink.State.DISCONNECTED, reason)
+        link.trace(reason)
+        LicenceLink.objects.filter(pk=licence_link.pk).update(database=successor)
+        licence_link.database = successor
+        try:
+            new_link = connect_database(licence_link=licence_link, host=link.host, by=by)
+        except LinkRefused as refused:
+            raise ReconnectRefused(str(refused)) from None
+        run = start_initial_sync(link=new_link, by=by)
+    return run

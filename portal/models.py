@@ -67,3 +67,35 @@ class Activation(models.Model):
         self.run = None
         self.failure_notified_at = None
         self.save()
+
+
+class UnsentEdit(models.Model):
+    """An online edit that never reached a company database which was then replaced by a
+    restored backup: kept with its values for the administrator, never silently dropped."""
+
+    company = models.ForeignKey(
+        "licensing.Company",
+        on_delete=models.CASCADE,
+        related_name="unsent_edits",
+        verbose_name=_("company"),
+    )
+    database_name = models.CharField(_("company database"), max_length=200)
+    table = models.CharField(_("table"), max_length=32)
+    source_id = models.BigIntegerField(_("company database id"), null=True, blank=True)
+    op = models.CharField(_("operation"), max_length=1)
+    values = models.JSONField(_("values"), default=dict)
+    base = models.JSONField(_("values before the edit"), default=dict)
+    edited_at = models.DateTimeField(_("edited"))
+    listed_at = models.DateTimeField(_("listed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("unsent online edit")
+        verbose_name_plural = _("unsent online edits")
+        ordering = ["-listed_at", "edited_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.table} #{self.source_id}"
+
+    def op_label(self) -> str:
+        labels = {"I": _("Added"), "U": _("Changed"), "D": _("Deleted")}
+        return str(labels.get(self.op, self.op))

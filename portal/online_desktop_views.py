@@ -21,13 +21,17 @@ from accounts.models import Membership
 from licensing.models import AddOnProduct, LicenceLink
 from portal.activation import (
     DisconnectRefused,
+    ReconnectRefused,
     check_requirements,
     disconnect_database,
     hosts_reaching,
     pending_online_edits,
+    reconnect_restored,
+    restored_successor,
 )
 from portal.company import member_required, super_user_required
-from portal.wizard_views import PasswordForm, _licence_link
+from portal.models import UnsentEdit
+from portal.wizard_views import PasswordForm, licence_link_of
 from syncengine.models import SyncHost, SyncLink, SyncRun
 
 HISTORY_LENGTH = 20
@@ -89,6 +93,7 @@ def _connection(licence_link: LicenceLink, membership: Membership) -> dict[str, 
         )
         entry["runs"] = list(sync_link.runs.all()[:HISTORY_LENGTH])
         entry["conflicts"] = list(sync_link.conflicts.all()[:CONFLICT_LOG_LENGTH])
+        entry["successor"] = restored_successor(sync_link)
     return entry
 
 
@@ -103,6 +108,7 @@ def settings_page(request: HttpRequest, membership: Membership) -> HttpResponse:
         {
             "company": membership.company,
             "connections": [_connection(link, membership) for link in links],
+            "unsent_edits": UnsentEdit.objects.filter(company=membership.company),
         },
     )
 
@@ -110,7 +116,7 @@ def settings_page(request: HttpRequest, membership: Membership) -> HttpResponse:
 @super_user_required
 @require_POST
 def sync_settings(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
-    licence_link = _licence_link(membership, link_id)
+    licence_link = licence_link_of(membership, link_id)
     sync_link = SyncLink.objects.filter(database=licence_link.database).first()
     if sync_link is None:
         return redirect("portal:online_desktop")
@@ -151,7 +157,7 @@ def sync_settings(request: HttpRequest, membership: Membership, link_id: int) ->
 @super_user_required
 def trace_download(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
     """The link's trace as a text file, oldest line first, times in UTC."""
-    licence_link = _licence_link(membership, link_id)
+    licence_link = licence_link_of(membership, link_id)
     sync_link = SyncLink.objects.filter(database=licence_link.database).first()
     lines = sync_link.trace_lines.all() if sync_link else []
     body = "".join(
@@ -192,7 +198,7 @@ class DisconnectForm(PasswordForm):
 def disconnect(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
     """Only a super user, or the member shown as "Connected by", after re-entering their
     password; waiting online edits are counted and must be waited for or given up."""
-    licence_link = _licence_link(membership, link_id)
+    licence_link = licence_link_of(membership, link_id)
     sync_link = (
         SyncLink.objects.filter(database=licence_link.database)
         .exclude(state=SyncLink.State.DISCONNECTED)
@@ -233,6 +239,45 @@ def disconnect(request: HttpRequest, membership: Membership, link_id: int) -> Ht
             "database": licence_link.database,
             "sync_link": sync_link,
             "pending": pending,
+            "form": form,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@super_user_required
+@require_http_methods(["GET", "POST"])
+def reconnect(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
+    """After a restored backup: GET explains, POST (password re-entered) reconnects."""
+    licence_link = licence_link_of(membership, link_id)
+    sync_link = SyncLink.objects.filter(database=licence_link.database).first()
+    successor = restored_successor(sync_link) if sync_link else None
+    if sync_link is None or successor is None:
+        messages.info(request, _("No restored company database needs to be connected."))
+        return redirect("portal:online_desktop")
+    form = PasswordForm(request.POST or None, user=request.user)
+    error, status = "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                reconnect_restored(
+                    licence_link=licence_link, link=sync_link, successor=successor, by=request.user
+                )
+            except ReconnectRefused as refused:
+                error, status = str(refused), 409
+            else:
+                return redirect("portal:activation_status", link_id=licence_link.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "portal/online_desktop/reconnect.html",
+        {
+            "licence_link": licence_link,
+            "database": licence_link.database,
+            "successor": successor,
+            "pending": pending_online_edits(sync_link),
             "form": form,
             "error": error,
         },

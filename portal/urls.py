@@ -69,6 +69,11 @@ portal_patterns = [
         name="online_desktop_disconnect",
     ),
     path(
+        "company/online-desktop/<int:link_id>/reconnect/",
+        online_desktop_views.reconnect,
+        name="online_desktop_reconnect",
+    ),
+    path(
         "company/online-desktop/<int:link_id>/trace/",
         online_desktop_views.trace_download,
         name="online_desktop_trace",

@@ -107,7 +107,7 @@ class StartForm(forms.Form):
         return cleaned
 
 
-def _licence_link(membership: Membership, link_id: int) -> LicenceLink:
+def licence_link_of(membership: Membership, link_id: int) -> LicenceLink:
     # Another company's licence link is a 404, like one that does not exist.
     return get_object_or_404(
         LicenceLink.objects.select_related("database__company", "agreement"),
@@ -141,7 +141,7 @@ def _refused(request: HttpRequest, licence_link: LicenceLink, sync_link: SyncLin
 def requirements(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
     """The prerequisites, each met or not with what to do; POST ("Check again") asks the sync
     hosts for a fresh report, and the list updates when it arrives."""
-    licence_link = _licence_link(membership, link_id)
+    licence_link = licence_link_of(membership, link_id)
     database = licence_link.database
     if request.method == "POST":
         for host in hosts_reaching(database):
@@ -172,7 +172,7 @@ def requirements(request: HttpRequest, membership: Membership, link_id: int) -> 
 @super_user_required
 @require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
-    licence_link = _licence_link(membership, link_id)
+    licence_link = licence_link_of(membership, link_id)
     database = licence_link.database
     activation = _activation(licence_link)
     holder = active_sync_link(database)
@@ -332,7 +332,7 @@ def status_context(licence_link: LicenceLink) -> dict[str, Any]:
 def status(request: HttpRequest, membership: Membership, link_id: int) -> HttpResponse:
     """The first synchronisation, live: the page polls its fragment every 2 seconds while it
     runs (htmx); without JavaScript the Refresh link shows the same truth."""
-    licence_link = _licence_link(membership, link_id)
+    licence_link = licence_link_of(membership, link_id)
     context = status_context(licence_link)
     if context["sync_link"] is None:
         return redirect("portal:activation_requirements", link_id=licence_link.pk)

@@ -34,6 +34,10 @@ LINK_PAGES = [
     ("get", "portal:activation_status"),
     ("post", "portal:online_desktop_sync_settings"),
     ("get", "portal:online_desktop_trace"),
+    ("get", "portal:online_desktop_disconnect"),
+    ("post", "portal:online_desktop_disconnect"),
+    ("get", "portal:online_desktop_reconnect"),
+    ("post", "portal:online_desktop_reconnect"),
 ]
 
 
