@@ -191,7 +191,10 @@ def activate(request: HttpRequest, membership: Membership, link_id: int) -> Http
         time_zone=company.time_zone,
         initial={
             "start": activation.start or Activation.Start.NOW,
-            "at": activation.scheduled_for.astimezone(zoneinfo.ZoneInfo(company.time_zone))
+            # Naive, in the company's zone: the field would show an aware time in the server's.
+            "at": activation.scheduled_for.astimezone(zoneinfo.ZoneInfo(company.time_zone)).replace(
+                tzinfo=None
+            )
             if activation.scheduled_for
             else None,
         },

@@ -174,6 +174,9 @@ def test_a_scheduled_start_is_a_row_at_the_time_in_the_companys_time_zone(
 
     page = signed_in.get(url(setup)).content.decode()
     assert "America/New_York" in page
+    post(signed_in, setup, back="1")
+    assert f'value="{tomorrow:%Y-%m-%d}T22:30"' in signed_in.get(url(setup)).content.decode()
+    post(signed_in, setup, next="1", start="later", at=f"{tomorrow:%Y-%m-%d}T22:30")
     post(signed_in, setup, finish="1")
 
     run = SyncRun.objects.get()
