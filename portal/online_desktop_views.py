@@ -210,7 +210,7 @@ def disconnect(request: HttpRequest, membership: Membership, link_id: int) -> Ht
     if not (membership.is_super_user or sync_link.connected_by_id == request.user.pk):
         raise PermissionDenied
     pending = pending_online_edits(sync_link)
-    form = DisconnectForm(request.POST or None, user=request.user, pending=pending)
+    form = DisconnectForm(request.POST or None, request=request, pending=pending)
     error = ""
     status = 200
     if request.method == "POST":
@@ -256,7 +256,7 @@ def reconnect(request: HttpRequest, membership: Membership, link_id: int) -> Htt
     if sync_link is None or successor is None:
         messages.info(request, _("No restored company database needs to be connected."))
         return redirect("portal:online_desktop")
-    form = PasswordForm(request.POST or None, user=request.user)
+    form = PasswordForm(request.POST or None, request=request)
     error, status = "", 200
     if request.method == "POST":
         if form.is_valid():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any
 
+from allauth.core import ratelimit
 from django import forms
 from django.contrib import messages
 from django.db import transaction
@@ -56,12 +57,18 @@ class PasswordForm(forms.Form):
         help_text=gettext_lazy("The password of your ID, to confirm that it is you."),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
+        self.user = request.user
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
+        # The same limit as allauth's own re-authentication: no guessing through this form.
+        if not ratelimit.consume(self.request, action="reauthenticate", user=self.user):
+            raise forms.ValidationError(
+                gettext_lazy("Too many attempts. Try again in a minute."), code="limited"
+            )
         if not self.user.check_password(password):
             raise forms.ValidationError(
                 gettext_lazy("This is not the password of your ID."), code="wrong"
@@ -186,7 +193,7 @@ def activate(request: HttpRequest, membership: Membership, link_id: int) -> Http
         return redirect("portal:activation_requirements", link_id=licence_link.pk)
 
     company = database.company
-    password_form = PasswordForm(user=request.user)
+    password_form = PasswordForm(request=request)
     start_form = StartForm(
         time_zone=company.time_zone,
         initial={
@@ -212,7 +219,7 @@ def activate(request: HttpRequest, membership: Membership, link_id: int) -> Http
             activation.save(update_fields=["step"])
             return redirect("portal:activate", link_id=licence_link.pk)
         if activation.step == 2:
-            password_form = PasswordForm(request.POST, user=request.user)
+            password_form = PasswordForm(request.POST, request=request)
             if password_form.is_valid():
                 activation.confirmed_by = request.user  # type: ignore[assignment]
                 activation.step = 3

@@ -310,3 +310,17 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in_and_back(
 
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/login/?next={url(setup)}"
+
+
+def test_guessing_the_password_is_limited_like_allauths_re_authentication(
+    signed_in: Client, setup: Activatable
+) -> None:
+    signed_in.get(url(setup))
+    Activation.objects.update(step=2)
+    for _attempt in range(10):
+        assert post(signed_in, setup, next="1", password="guess").status_code == 400
+
+    limited = post(signed_in, setup, next="1", password=DEFAULT_PASSWORD)
+
+    assert "Too many attempts" in limited.content.decode()
+    assert step(setup) == 2
