@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('licensing', '0004_foreign_attempts_counted'),
+        ('licensing', '0003_services_and_online_desktop'),
         ('syncengine', '0002_synclink_conflict_syncrun_synctrace'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0004_foreign_attempts_counted'),
+        ('licensing', '0003_services_and_online_desktop'),
         ('portal', '0001_initial'),
     ]
 
