@@ -359,6 +359,10 @@ CELERY_BEAT_SCHEDULE = {
     "syncengine-reap-runs": {"task": "syncengine.reap_runs", "schedule": 30.0},
     "syncengine-tick": {"task": "syncengine.tick", "schedule": 60.0},
     "syncengine-purge-conflicts": {"task": "syncengine.purge_conflicts", "schedule": 3600.0},
+    "portal-notify-failed-first-syncs": {
+        "task": "portal.notify_failed_first_syncs",
+        "schedule": 60.0,
+    },
 }
 
 # --- Invitations ----------------------------------------------------------------------------

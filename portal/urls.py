@@ -4,7 +4,15 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import host_views, licence_views, member_views, user_admin_views, views
+from portal import (
+    host_views,
+    licence_views,
+    member_views,
+    online_desktop_views,
+    user_admin_views,
+    views,
+    wizard_views,
+)
 from portal.api import LicenceView
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
@@ -53,6 +61,38 @@ portal_patterns = [
     path("company/hosts/add/", host_views.host_add, name="host_add"),
     path("company/hosts/<int:host_id>/refresh/", host_views.host_refresh, name="host_refresh"),
     path("company/hosts/<int:host_id>/remove/", host_views.host_remove, name="host_remove"),
+    path("company/online-desktop/", online_desktop_views.settings_page, name="online_desktop"),
+    path(
+        "company/online-desktop/<int:link_id>/requirements/",
+        wizard_views.requirements,
+        name="activation_requirements",
+    ),
+    path("company/online-desktop/<int:link_id>/activate/", wizard_views.activate, name="activate"),
+    path(
+        "company/online-desktop/<int:link_id>/status/",
+        wizard_views.status,
+        name="activation_status",
+    ),
+    path(
+        "company/online-desktop/<int:link_id>/sync-settings/",
+        online_desktop_views.sync_settings,
+        name="online_desktop_sync_settings",
+    ),
+    path(
+        "company/online-desktop/<int:link_id>/disconnect/",
+        online_desktop_views.disconnect,
+        name="online_desktop_disconnect",
+    ),
+    path(
+        "company/online-desktop/<int:link_id>/reconnect/",
+        online_desktop_views.reconnect,
+        name="online_desktop_reconnect",
+    ),
+    path(
+        "company/online-desktop/<int:link_id>/trace/",
+        online_desktop_views.trace_download,
+        name="online_desktop_trace",
+    ),
 ]
 
 api_patterns = [

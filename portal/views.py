@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from accounts.models import Membership, rights_for
 from accounts.rights import AREAS, Area
+from licensing.models import AddOnProduct, LicenceLink
 from portal.company import current_membership
 
 
@@ -30,5 +31,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 for area in AREAS
                 if rights.allows(area)
             ],
+            # "Connect to Online Desktop": the licence is linked, the database not connected.
+            "to_connect": LicenceLink.objects.filter(
+                product__code=AddOnProduct.ONLINE_DESKTOP,
+                database__company=membership.company,
+                database__connected=False,
+            ).select_related("database")
+            if membership.is_super_user
+            else [],
         },
     )

@@ -176,3 +176,91 @@ class LicenceLinkFactory(factory.django.DjangoModelFactory[LicenceLink]):
     database = factory.SubFactory(
         CompanyDatabaseFactory, company=factory.SelfAttribute("..agreement.company")
     )
+
+
+# --- activation wizard ------------------------------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402
+
+from licensing.models import LicenceLink  # noqa: E402
+from syncengine.models import HostDatabase, SyncHost, digest  # noqa: E402
+
+
+def host_report(*, super_user_email: str, database_id: str | None = None) -> dict[str, Any]:
+    """A sync host's report of a company database that meets every prerequisite: complete
+    company details, `super_user_email` on the employee of the desktop super user, nobody
+    logged in, no API client enabled."""
+    return {
+        "database_id": database_id or str(uuid.uuid4()),
+        "schema_version": 12,
+        "settings": {
+            "name": "De Vries Installatietechniek B.V.",
+            "org_number": "12345678",
+            "street": "Dorpsstraat 1",
+            "postcode": "1234 AB",
+            "city": "Utrecht",
+            "country": "NL",
+            "phone": "030 123 4567",
+            "email": "info@devries.example",
+            "licence_contact_name": "Demi de Vries",
+            "licence_contact_phone": "06 1234 5678",
+            "database_kind": "production",
+            "edition": "full",
+        },
+        "employees": [
+            {"id": 1, "first_name": "Demi", "last_name": "de Vries", "email": super_user_email},
+            {"id": 2, "first_name": "Piet", "last_name": "Jansen", "email": "piet@devries.example"},
+        ],
+        "users": [
+            {"id": 1, "username": "demi", "employee_id": 1, "is_super_user": True},
+            {"id": 2, "username": "piet", "employee_id": 2, "is_super_user": False},
+        ],
+        "sessions": [],
+        "api_clients": [{"id": 1, "name": "Webshop", "is_enabled": False}],
+    }
+
+
+@dataclass
+class Activatable:
+    """A company whose Online Desktop licence is linked to a database that can be activated
+    by `membership` (a super user whose e-mail is the desktop super user's)."""
+
+    membership: Membership
+    database: CompanyDatabase
+    licence_link: LicenceLink
+    host: SyncHost
+
+    @property
+    def user(self) -> User:
+        return self.membership.user
+
+
+def make_host(*, company: Company, database: CompanyDatabase, online: bool = True) -> SyncHost:
+    host = SyncHost.objects.create(
+        company=company,
+        name=f"KANTOOR-{uuid.uuid4().hex[:6].upper()}",
+        queue=SyncHost.new_queue(),
+        credential_hash=digest(uuid.uuid4().hex),
+        last_heartbeat_at=timezone.now() if online else None,
+    )
+    HostDatabase.objects.create(host=host, database=database)
+    return host
+
+
+def make_activatable(
+    *, user: User | None = None, report: dict[str, Any] | None = None
+) -> Activatable:
+    """`report`: the host's report of the database (default: `host_report` for the user)."""
+    user = user or UserFactory.create()
+    agreement = AgreementFactory.create()
+    company = agreement.company
+    membership = MembershipFactory.create(user=user, company=company, is_super_user=True)
+    report = report or host_report(super_user_email=user.email)
+    database = CompanyDatabaseFactory.create(
+        company=company, database_id=report["database_id"], report=report
+    )
+    licence_link = LicenceLink.objects.create(
+        agreement=agreement, product=online_desktop(), database=database, linked_by=user
+    )
+    host = make_host(company=company, database=database)
+    return Activatable(membership, database, licence_link, host)
