@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from accounts.models import AccessProfile, Membership, User
 from accounts.rights import READ_ONLY, SUPER_USER
-from licensing.models import Company
+from licensing.models import (
+    AddOnProduct,
+    Agreement,
+    AgreementAddOn,
+    Company,
+    CompanyDatabase,
+    LicenceLink,
+    Plan,
+    Service,
+)
+from syncengine.models import HostDatabase, SyncHost, digest
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -53,21 +69,6 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
 
 
 # --- licensing --------------------------------------------------------------------------------
-
-import datetime  # noqa: E402
-import uuid  # noqa: E402
-from typing import Any, cast  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-from licensing.models import (  # noqa: E402
-    AddOnProduct,
-    Agreement,
-    AgreementAddOn,
-    CompanyDatabase,
-    Plan,
-    Service,
-)
 
 
 def online_desktop() -> AddOnProduct:
@@ -140,8 +141,6 @@ class CompanyDatabaseFactory(factory.django.DjangoModelFactory[CompanyDatabase])
 
 # --- invitations ------------------------------------------------------------------------------
 
-from licensing.models import LicenceLink  # noqa: E402
-
 
 def employees_report(*people: tuple[int, str, str, str]) -> dict[str, Any]:
     """A sync host's report of a company database with these employees (id, first name, last
@@ -179,11 +178,6 @@ class LicenceLinkFactory(factory.django.DjangoModelFactory[LicenceLink]):
 
 
 # --- activation wizard ------------------------------------------------------------------------
-
-from dataclasses import dataclass  # noqa: E402
-
-from licensing.models import LicenceLink  # noqa: E402
-from syncengine.models import HostDatabase, SyncHost, digest  # noqa: E402
 
 
 def host_report(*, super_user_email: str, database_id: str | None = None) -> dict[str, Any]:

@@ -295,6 +295,7 @@ def generate(
     super_user_email: str | None = None,
     super_user_name: tuple[str, str] | None = None,
     company_name: str | None = None,
+    desktop_in_use: bool = True,
 ) -> dict[str, Any]:
     """Writes a whole company database's rows into `sink`; the desktop super user's details."""
     pools = build_pools(seed)
@@ -361,17 +362,20 @@ def generate(
         usernames.add(username)
         add("users", (user_id, username, user_id, user_id == 1))
 
-    # Sessions, relative to the moment of creation: the super user and one colleague are
-    # working now; another one stopped this morning.
+    # Sessions, relative to the moment of creation: while the desktop program is in use the
+    # super user and one colleague are working now; another one stopped this morning. When it
+    # is not in use (a demo ready to activate), everybody stopped hours ago and the integrated
+    # programs are switched off.
     def at(minutes_ago: int) -> str:
         return (now - timedelta(minutes=minutes_ago)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
-    add("desktop_sessions", (1, 1, "KANTOOR-PC01", at(150), at(2)))
+    idle = 0 if desktop_in_use else 300
+    add("desktop_sessions", (1, 1, "KANTOOR-PC01", at(150 + idle), at(2 + idle)))
     if employee_count >= 2:
-        add("desktop_sessions", (2, 2, "LAPTOP-VERKOOP", at(600), at(240)))
-        add("desktop_sessions", (3, 2, "KANTOOR-PC02", at(45), at(5)))
-    add("api_clients", (1, "Webshop-koppeling", True))
-    add("api_clients", (2, "Boekhoudexport", True))
+        add("desktop_sessions", (2, 2, "LAPTOP-VERKOOP", at(600 + idle), at(240 + idle)))
+        add("desktop_sessions", (3, 2, "KANTOOR-PC02", at(45 + idle), at(5 + idle)))
+    add("api_clients", (1, "Webshop-koppeling", desktop_in_use))
+    add("api_clients", (2, "Boekhoudexport", desktop_in_use))
     add("api_clients", (3, "Oude kassakoppeling", False))
 
     # Products.
@@ -549,13 +553,16 @@ def create_company_database(
     super_user_email: str | None = None,
     super_user_name: tuple[str, str] | None = None,
     company_name: str | None = None,
+    desktop_in_use: bool = True,
     batch_size: int = 20_000,
     progress: Callable[[str], None] | None = None,
 ) -> CreateResult:
     """Creates a company database at `dsn` (on PostgreSQL the database itself too, when it is
     missing) filled for `contacts` contacts. Refuses to touch an existing company database (or
     any non-empty one) unless `replace`. `super_user_email`/`super_user_name` set the desktop
-    super user's employee, e.g. to match a demo ID; `company_name` the company's name."""
+    super user's employee, e.g. to match a demo ID; `company_name` the company's name. Without
+    `desktop_in_use` nobody is logged in to the desktop program and no integrated program is
+    enabled (ready for a first synchronisation)."""
     if contacts < 0:
         raise ValueError("contacts must be 0 or more")
     parsed = parse_dsn(dsn)
@@ -571,6 +578,7 @@ def create_company_database(
         "super_user_email": super_user_email,
         "super_user_name": super_user_name,
         "company_name": company_name,
+        "desktop_in_use": desktop_in_use,
     }
     started = time.perf_counter()
     if parsed.dialect == "sqlite":

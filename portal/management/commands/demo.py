@@ -114,6 +114,7 @@ class Command(BaseCommand):
                 f"sqlite:///{production}",
                 contacts=2_000,
                 company_name=DEMO_COMPANY,
+                desktop_in_use=False,  # so that the first synchronisation may start now
                 super_user_email=DEMO_EMAIL,
                 super_user_name=("Demi", "de Vries"),
             )

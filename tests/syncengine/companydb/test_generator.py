@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,14 @@ def test_creating_over_an_existing_company_database_is_refused_unless_replaced(
     with connect(kit_dsn) as connector:
         assert connector.company_settings()["database_id"] != old_id
         assert connector.row_counts()["contacts"] == 5
+
+
+def test_a_database_not_in_use_has_no_desktop_session_and_no_enabled_api_client(
+    tmp_path: Path,
+) -> None:
+    dsn = f"sqlite:///{tmp_path / 'idle.db'}"
+    create_company_database(dsn, contacts=20, desktop_in_use=False)
+    with connect(dsn) as connector:
+        report = connector.report()
+    assert report["sessions"] == []
+    assert not [client for client in report["api_clients"] if client["is_enabled"]]
