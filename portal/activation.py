@@ -284,9 +284,37 @@ def check_requirements(
     return Requirements(tuple(items))
 
 
+def open_transactions_requirement(database: CompanyDatabase) -> Requirement:
+    title = _("No desktop transaction is left open")
+    names = tuple(
+        _("%(program)s (process %(pid)s)")
+        % {"program": entry.get("application") or entry.get("user") or "?", "pid": entry.get("pid")}
+        for entry in _entries(database, "open_transactions")
+    )
+    if not names:
+        return Requirement("open_transactions", title, True)
+    return Requirement(
+        "open_transactions",
+        title,
+        False,
+        _(
+            "A program holds a transaction open in the company database: %(names)s. Finish "
+            "or close it, then check again."
+        )
+        % {"names": ", ".join(names)},
+        names,
+    )
+
+
 def start_now_requirements(database: CompanyDatabase) -> Requirements:
     """What a first synchronisation that starts now needs as well."""
-    return Requirements((sessions_requirement(database), api_clients_requirement(database)))
+    return Requirements(
+        (
+            sessions_requirement(database),
+            api_clients_requirement(database),
+            open_transactions_requirement(database),
+        )
+    )
 
 
 def active_sync_link(database: CompanyDatabase) -> SyncLink | None:

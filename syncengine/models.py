@@ -393,6 +393,12 @@ class Conflict(models.Model):
     def __str__(self) -> str:
         return f"{self.table} #{self.source_id} {self.field}"
 
+    def rule_label(self) -> str:
+        """The rule applied, in words: the link's conflict policy, or the delete rule."""
+        if self.rule == "delete_wins":
+            return str(_("A delete wins over an edit"))
+        return str(dict(SyncLink.Policy.choices).get(self.rule, self.rule))
+
 
 class SyncTrace(models.Model):
     """The per-link trace: what the engine did, in order, downloadable as text."""

@@ -249,7 +249,7 @@ class Connector(ABC):
     def api_clients(self) -> list[Row]:
         return self._converted("api_clients", self._rows("SELECT * FROM api_clients ORDER BY id"))
 
-    def report(self) -> dict[str, Any]:
+    def report(self, *, open_transaction_age: timedelta = timedelta(minutes=1)) -> dict[str, Any]:
         """What a sync host reports about this database; JSON-serialisable, in the shape
         other code relies on (times as ISO 8601 UTC strings). `settings` holds every
         company_settings column but id, database_id and schema_version."""
@@ -280,6 +280,17 @@ class Connector(ABC):
             "api_clients": [
                 {key: client[key] for key in ("id", "name", "is_enabled")}
                 for client in self.api_clients()
+            ],
+            # A desktop transaction left open holds back a first synchronisation (DESIGN.md,
+            # invariant 2): the wizard names it before the administrator starts one.
+            "open_transactions": [
+                {
+                    "pid": transaction.pid,
+                    "user": transaction.user,
+                    "application": transaction.application,
+                    "started_at": _jsonable(transaction.started_at),
+                }
+                for transaction in self.open_transactions_older_than(open_transaction_age)
             ],
         }
 

@@ -57,6 +57,7 @@ def test_a_complete_setup_meets_every_requirement(setup: Activatable) -> None:
         "host",
         "sessions",
         "api_clients",
+        "open_transactions",
     ]
 
 
@@ -218,6 +219,22 @@ def test_enabled_api_clients_are_red_and_named(setup: Activatable) -> None:
 
     assert not found.met
     assert found.names == ("Webshop",)
+
+
+def test_a_desktop_transaction_left_open_is_red_and_named(setup: Activatable) -> None:
+    assert requirement(setup, "open_transactions").met
+    edit_report(
+        setup,
+        lambda r: r.__setitem__(
+            "open_transactions", [{"pid": 4242, "user": "desk", "application": "Kassa"}]
+        ),
+    )
+
+    found = requirement(setup, "open_transactions")
+
+    assert not found.met
+    assert found.names == ("Kassa (process 4242)",)
+    assert "Kassa (process 4242)" in found.advice
 
 
 def test_a_scheduled_start_leaves_sessions_and_api_clients_to_its_time(

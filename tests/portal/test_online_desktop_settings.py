@@ -81,7 +81,7 @@ def test_the_conflict_log_shows_both_values_and_the_rule_applied(
     assert "contacts #42" in page
     assert "Utrecht" in page
     assert "Amersfoort" in page
-    assert "company_wins" in page
+    assert "The company database wins" in page
     assert "Company database won" in page
 
 

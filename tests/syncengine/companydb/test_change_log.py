@@ -173,3 +173,17 @@ def test_postgresql_notifies_the_changes_channel_once_per_table_and_transaction(
         thread.join()
 
     assert sorted(received) == ["activities", "contacts"]
+
+
+def test_the_report_names_a_desktop_transaction_left_open(pg_kit_dsn: str) -> None:
+    with (
+        connect(pg_kit_dsn) as connector,
+        psycopg.connect(pg_kit_dsn, application_name="Kassa") as open_desktop,
+    ):
+        assert connector.report(open_transaction_age=timedelta(0))["open_transactions"] == []
+        open_desktop.execute("UPDATE contacts SET city = 'Open' WHERE id = 3")  # not committed
+
+        reported = connector.report(open_transaction_age=timedelta(0))["open_transactions"]
+
+        assert [entry["application"] for entry in reported] == ["Kassa"]
+        open_desktop.rollback()
