@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,11 +204,14 @@ def company_details_requirement(database: CompanyDatabase) -> Requirement:
 
 
 def hosts_reaching(database: CompanyDatabase) -> list[SyncHost]:
-    """The company's active sync hosts that report this database, most recent report first."""
+    """The company's active sync hosts that report this database: the recommended ones (on the
+    database's own computer, `is_recommended`) first, then by the most recent report."""
+    local = HostDatabase.objects.filter(host=OuterRef("pk"), database=database, is_local=True)
     return list(
         SyncHost.objects.active()
         .filter(company_id=database.company_id, reached__database=database)
-        .order_by("-reached__last_reported_at", "pk")
+        .annotate(is_recommended=Exists(local))
+        .order_by("-is_recommended", "-reached__last_reported_at", "pk")
     )
 
 

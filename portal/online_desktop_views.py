@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -55,20 +56,31 @@ class SyncSettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         host_field = self.fields["host"]
         assert isinstance(host_field, forms.ModelChoiceField)  # noqa: S101 - for mypy
-        host_field.queryset = SyncHost.objects.filter(pk__in=[host.pk for host in hosts])
-        host_field.label_from_instance = _host_label  # type: ignore[method-assign,assignment]
+        # In the order of `hosts`: the recommended ones first.
+        order = Case(*(When(pk=host.pk, then=Value(i)) for i, host in enumerate(hosts)))
+        host_field.queryset = SyncHost.objects.filter(pk__in=[host.pk for host in hosts]).order_by(
+            order
+        )
+        recommended = {host.pk for host in hosts if getattr(host, "is_recommended", False)}
+        host_field.label_from_instance = lambda host: _host_label(  # type: ignore[method-assign,assignment]
+            host, recommended=host.pk in recommended
+        )
 
 
-def _host_label(host: SyncHost) -> str:
+def _host_label(host: SyncHost, *, recommended: bool) -> str:
     state = _("online") if host.is_online() else _("offline")
     if host.last_heartbeat_at:
         seen = timezone.localtime(host.last_heartbeat_at).strftime("%Y-%m-%d %H:%M")
-        return _("%(name)s (%(state)s, last heartbeat %(when)s)") % {
+        label = _("%(name)s (%(state)s, last heartbeat %(when)s)") % {
             "name": host.name,
             "state": state,
             "when": seen,
         }
-    return _("%(name)s (%(state)s, never heard from)") % {"name": host.name, "state": state}
+    else:
+        label = _("%(name)s (%(state)s, never heard from)") % {"name": host.name, "state": state}
+    if recommended:
+        label = _("%(host)s, recommended: on the database's own computer") % {"host": label}
+    return label
 
 
 def _connection(licence_link: LicenceLink, membership: Membership) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from syncengine.companydb.connector import Connector, connect
+from syncengine.companydb.dsn import parse_dsn
 from syncengine.companydb.errors import (
     BadCredentials,
     CompanyDatabaseError,
@@ -141,6 +142,8 @@ def read_reports(dsns: list[str]) -> ReadResult:
         except CompanyDatabaseError as error:
             result.failures.append(ReadFailure(position, dsn, error))
             continue
+        # Whether this computer holds the database itself: the portal recommends such a host.
+        report["reached_locally"] = parse_dsn(dsn).is_local
         result.reports.append(report)
         result.names[dsn] = str(report["settings"].get("name") or "")
     return result

@@ -168,6 +168,8 @@ class HostDatabase(models.Model):
     database = models.ForeignKey(CompanyDatabase, on_delete=models.CASCADE, related_name="+")
     first_reported_at = models.DateTimeField(default=timezone.now)
     last_reported_at = models.DateTimeField(default=timezone.now)
+    # The host runs on the computer that holds the database (recommended to run its sync).
+    is_local = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

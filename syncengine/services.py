@@ -141,9 +141,12 @@ def remove_host(*, host: SyncHost) -> None:
 def _register(host: SyncHost, reports: list[dict[str, Any]]) -> None:
     now = timezone.now()
     for report in reports:
-        database = register_reported_database(company=host.company, report=report)
+        # Where the database lives is this host's fact, not the database's: kept per host.
+        is_local = bool(report.get("reached_locally"))
+        shared = {key: value for key, value in report.items() if key != "reached_locally"}
+        database = register_reported_database(company=host.company, report=shared)
         HostDatabase.objects.update_or_create(
-            host=host, database=database, defaults={"last_reported_at": now}
+            host=host, database=database, defaults={"last_reported_at": now, "is_local": is_local}
         )
 
 

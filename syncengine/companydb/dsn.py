@@ -24,6 +24,12 @@ class ParsedDsn:
     dbname: str = ""
 
     @property
+    def is_local(self) -> bool:
+        """Whether the database lives on the computer that connects to it (a file, or a server
+        reached through localhost)."""
+        return self.dialect == "sqlite" or self.host in ("localhost", "127.0.0.1", "::1")
+
+    @property
     def display(self) -> str:
         """How a message names this database: never with its password."""
         if self.dialect == "sqlite":

@@ -157,3 +157,21 @@ def test_a_host_of_another_company_cannot_be_chosen(client: Client, setup: Activ
 
     link.refresh_from_db()
     assert link.host == setup.host
+
+
+def test_the_host_on_the_databases_own_computer_is_recommended_and_listed_first(
+    client: Client, setup: Activatable
+) -> None:
+    from syncengine.models import HostDatabase
+
+    connect(setup)
+    local = make_host(company=setup.database.company, database=setup.database)
+    HostDatabase.objects.filter(host=local).update(is_local=True)
+
+    page = client.get(PAGE).content.decode()
+
+    recommended = "recommended: on the database&#x27;s own computer"
+    assert page.count(recommended) == 1
+    assert page.index(local.name) < page.index(setup.host.name)
+    assert page.index(recommended) > page.index(local.name)
+    assert page.index(recommended) < page.index(setup.host.name)

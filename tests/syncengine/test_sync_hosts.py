@@ -339,3 +339,28 @@ def test_a_foreign_database_in_a_later_report_is_shown_to_staff_once_per_reporte
     assert list(host.databases.values_list("database_id", flat=True)) == [
         CompanyDatabase.objects.get(company=other.company).database_id
     ]
+
+
+@pytest.mark.parametrize(
+    ("dsn", "local"),
+    [
+        ("sqlite:////srv/company.db", True),
+        ("postgresql://sync@localhost/companydb", True),
+        ("postgresql://sync@127.0.0.1:5432/companydb", True),
+        ("postgresql://sync@db-server.kantoor.lan/companydb", False),
+    ],
+)
+def test_a_host_knows_whether_a_database_is_on_its_own_computer(dsn, local):
+    from syncengine.companydb.dsn import parse_dsn
+
+    assert parse_dsn(dsn).is_local is local
+
+
+@pytest.mark.django_db
+def test_the_host_on_the_databases_own_computer_is_recorded_as_such(admin, company_db, tmp_path):
+    pair(admin, tmp_path / "synchost.json", company_db)
+
+    reached = HostDatabase.objects.get()
+
+    assert reached.is_local  # a SQLite file is on the host's own disk
+    assert "reached_locally" not in reached.database.report
