@@ -9,7 +9,7 @@ function that returns one `Requirement`, met or not, with what to do about it wh
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -22,7 +22,12 @@ from licensing.models import AddOnProduct, CompanyDatabase, LicenceLink
 from portal.models import UnsentEdit
 from records.models import RECORD_MODELS, OutboxEntry
 from syncengine.models import HostDatabase, SyncHost, SyncLink, SyncRun
-from syncengine.services import LinkRefused, connect_database, start_initial_sync
+from syncengine.services import (
+    LinkRefused,
+    connect_database,
+    restored_successor,
+    start_initial_sync,
+)
 
 # The company details the product needs before it may be connected (issue 5), in the order
 # the page shows them: the key in the report's settings.
@@ -449,43 +454,8 @@ def delete_online_copy(*, company_id: int) -> int:
 
 # --- Reconnecting after a restored backup ---------------------------------------------------
 
+
 # Registrations of one host report are milliseconds apart; two reports are minutes apart.
-SAME_REPORT = timedelta(seconds=30)
-
-
-def restored_successor(link: SyncLink) -> CompanyDatabase | None:
-    """The database a restored backup of `link`'s database turned into, or None.
-
-    A restore gives the company database a new `database_id`, so the host reports a new
-    database and stops reporting the linked one. Taken as the same company database: one that
-    the link's host reported in its latest report while leaving the linked one out, of the
-    same company, with the same registration number, and not linked to anything yet."""
-    if link.state == SyncLink.State.DISCONNECTED:
-        return None
-    reached = HostDatabase.objects.filter(host_id=link.host_id)
-    old = reached.filter(database_id=link.database_id).first()
-    newest = reached.order_by("-last_reported_at").values_list("last_reported_at", flat=True)
-    latest = newest.first()
-    if old is None or latest is None or old.last_reported_at >= latest - SAME_REPORT:
-        return None  # the linked database is still reported
-    org_number = str(_settings(link.database).get("org_number") or "").strip()
-    if not org_number:
-        return None
-    in_latest_report = reached.filter(last_reported_at__gte=latest - SAME_REPORT).exclude(
-        database_id=link.database_id
-    )
-    candidates = CompanyDatabase.objects.filter(
-        pk__in=in_latest_report.values("database_id"),
-        company_id=link.company_id,
-        licence_links__isnull=True,
-        sync_link__isnull=True,
-    ).order_by("-reported_at", "pk")
-    for candidate in candidates:
-        if str(_settings(candidate).get("org_number") or "").strip() == org_number:
-            return candidate
-    return None
-
-
 class ReconnectRefused(Exception):
     """The restored database cannot be connected now; the message says why."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from licensing.models import Company, LicenceLink
+from licensing.models import Company, CompanyDatabase, LicenceLink
 from licensing.services import (
     ForeignDatabaseError,
     InvalidReport,
@@ -131,6 +131,21 @@ def record_reports(
     SyncHost.objects.filter(pk=host.pk).update(
         last_heartbeat_at=now, last_report_at=now, report_problems=problems
     )
+    _pause_restored_links(host)
+
+
+def _pause_restored_links(host: SyncHost) -> None:
+    """A restored backup reports a new identity: the link of the old one stops syncing (pulls
+    would read a different database) until an administrator reconnects it."""
+    for link in SyncLink.objects.filter(host=host, state=SyncLink.State.CONNECTED):
+        successor = restored_successor(link)
+        if successor is not None:
+            reason = _(
+                "The company database was restored from a backup: it now reports a new "
+                "identity. Synchronisation is paused until you reconnect it."
+            )
+            link.set_state(SyncLink.State.NEEDS_RECONNECT, reason)
+            link.trace(reason, level="warning")
 
 
 def remove_host(*, host: SyncHost) -> None:
@@ -203,3 +218,47 @@ def start_initial_sync(*, link: SyncLink, by: Any, at: datetime | None = None) -
                 lambda: current_app.send_task("syncengine.start_due_runs", queue="default")
             )
     return run
+
+
+# --- A restored backup ------------------------------------------------------------------------
+
+
+def _report_settings(database: CompanyDatabase) -> dict[str, Any]:
+    settings = (database.report or {}).get("settings")
+    return settings if isinstance(settings, dict) else {}
+
+
+SAME_REPORT = timedelta(seconds=30)
+
+
+def restored_successor(link: SyncLink) -> CompanyDatabase | None:
+    """The database a restored backup of `link`'s database turned into, or None.
+
+    A restore gives the company database a new `database_id`, so the host reports a new
+    database and stops reporting the linked one. Taken as the same company database: one that
+    the link's host reported in its latest report while leaving the linked one out, of the
+    same company, with the same registration number, and not linked to anything yet."""
+    if link.state == SyncLink.State.DISCONNECTED:
+        return None
+    reached = HostDatabase.objects.filter(host_id=link.host_id)
+    old = reached.filter(database_id=link.database_id).first()
+    newest = reached.order_by("-last_reported_at").values_list("last_reported_at", flat=True)
+    latest = newest.first()
+    if old is None or latest is None or old.last_reported_at >= latest - SAME_REPORT:
+        return None  # the linked database is still reported
+    org_number = str(_report_settings(link.database).get("org_number") or "").strip()
+    if not org_number:
+        return None
+    in_latest_report = reached.filter(last_reported_at__gte=latest - SAME_REPORT).exclude(
+        database_id=link.database_id
+    )
+    candidates = CompanyDatabase.objects.filter(
+        pk__in=in_latest_report.values("database_id"),
+        company_id=link.company_id,
+        licence_links__isnull=True,
+        sync_link__isnull=True,
+    ).order_by("-reported_at", "pk")
+    for candidate in candidates:
+        if str(_report_settings(candidate).get("org_number") or "").strip() == org_number:
+            return candidate
+    return None

@@ -364,3 +364,31 @@ def test_the_host_on_the_databases_own_computer_is_recorded_as_such(admin, compa
 
     assert reached.is_local  # a SQLite file is on the host's own disk
     assert "reached_locally" not in reached.database.report
+
+
+@pytest.mark.django_db
+def test_a_restored_backup_pauses_the_sync_until_it_is_reconnected(admin, company_db, tmp_path):
+    import uuid
+
+    from syncengine.models import SyncLink
+
+    credential_file = tmp_path / "synchost.json"
+    pair(admin, credential_file, company_db)
+    host = SyncHost.objects.get()
+    link = SyncLink.objects.create(
+        company=admin.company, database=host.databases.get(), host=host, connected_by=admin.user
+    )
+    link.set_state(SyncLink.State.CONNECTED)
+    run_host(credential_file=credential_file)
+    assert SyncLink.objects.get().state == SyncLink.State.CONNECTED  # same database, same id
+
+    # Restoring a backup gives the database a new identity (DESIGN.md).
+    with sqlite3.connect(company_db.removeprefix("sqlite:///")) as connection:
+        connection.execute("UPDATE company_settings SET database_id = ?", [str(uuid.uuid4())])
+    HostDatabase.objects.update(last_reported_at=timezone.now() - timedelta(minutes=10))
+    run_host(credential_file=credential_file)
+
+    link = SyncLink.objects.get()
+    assert link.state == SyncLink.State.NEEDS_RECONNECT
+    assert "restored from a backup" in link.reason
+    assert CompanyDatabase.objects.count() == 2
