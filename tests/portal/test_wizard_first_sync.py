@@ -139,6 +139,8 @@ def test_a_first_sync_refused_at_its_time_is_reported_on_the_page_and_by_email(
     assert 'role="alert"' in page
     assert "hx-trigger" not in page
 
+    # The mail speaks the administrator's language (else the company's, here Dutch).
+    type(setup.user).objects.filter(pk=setup.user.pk).update(language="en")
     portal_tasks.notify_failed_first_syncs()
     portal_tasks.notify_failed_first_syncs()  # told once
 

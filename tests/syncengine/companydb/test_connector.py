@@ -19,6 +19,7 @@ def test_report_has_exactly_the_promised_shape_and_is_json(connector: Connector)
         "users",
         "sessions",
         "api_clients",
+        "open_transactions",
     }
     assert isinstance(report["database_id"], str)
     assert report["schema_version"] == 1
