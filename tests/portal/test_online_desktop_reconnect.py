@@ -136,6 +136,9 @@ def test_reconnecting_rebuilds_from_the_restored_database_and_lists_unsent_edits
     page = client.get(PAGE).content.decode()
     assert "never reached the company database" in page
     assert "city: Amersfoort" in page
+    assert page.count("never reached the company database</h2>") == 1
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<section" not in title
 
 
 def test_reconnecting_needs_the_password(client: Client, setup: Activatable) -> None:
