@@ -70,6 +70,17 @@ def _constraints(name: str) -> list[models.BaseConstraint]:
     ]
 
 
+def _company(related_name: str) -> models.ForeignKey[Company, Company]:
+    # No index of its own: the (company, source_id) unique index serves every company filter.
+    return models.ForeignKey(
+        Company,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+        verbose_name=_("company"),
+        db_index=False,
+    )
+
+
 def _text(label: Any, **options: Any) -> models.TextField[str, str]:
     return models.TextField(label, blank=True, **options)
 
@@ -94,13 +105,7 @@ class Contact(Record):
         )
     }
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="contacts",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("contacts")
     name = models.TextField(_("name"))
     org_number = _text(_("organisation number"))
     is_customer = models.BooleanField(_("customer"), default=True)
@@ -137,13 +142,7 @@ class ContactPerson(Record):
     }
     PARENTS = {"contact_id": "contacts"}
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="contact_persons",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("contact_persons")
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="persons", verbose_name=_("contact")
     )
@@ -170,13 +169,7 @@ class Product(Record):
     TABLE = "products"
     COLUMNS = {c: c for c in ("sku", "name", "unit", "price", "vat_rate", "stock", "is_active")}
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="products",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("products")
     sku = models.TextField(_("article number"))
     name = models.TextField(_("name"))
     unit = models.TextField(_("unit"), default="stuk")
@@ -215,13 +208,7 @@ class Order(Record):
     }
     PARENTS = {"contact_id": "contacts"}
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="orders",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("orders")
     number = models.TextField(_("number"))
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="orders", verbose_name=_("contact")
@@ -257,13 +244,7 @@ class OrderLine(Record):
     }
     PARENTS = {"order_id": "orders", "product_id": "products"}
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="order_lines",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("order_lines")
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
     )
@@ -310,13 +291,7 @@ class Activity(Record):
     }
     PARENTS = {"contact_id": "contacts"}
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="activities",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("activities")
     subject = models.TextField(_("subject"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     starts_at = models.DateTimeField(_("starts"))
@@ -355,13 +330,7 @@ class TimesheetLine(Record):
     }
     PARENTS = {"contact_id": "contacts"}
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="timesheet_lines",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("timesheet_lines")
     employee_source_id = models.BigIntegerField(_("employee"))
     work_date = models.DateField(_("date"))
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=2)
@@ -401,13 +370,7 @@ class Invoice(Record):
     PARENTS = {"contact_id": "contacts"}
     READ_ONLY = True
 
-    company = models.ForeignKey(
-        Company,
-        on_delete=models.CASCADE,
-        related_name="invoices",
-        verbose_name=_("company"),
-        db_index=False,  # the (company, source_id) unique index serves it
-    )
+    company = _company("invoices")
     number = models.TextField(_("number"))
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="invoices", verbose_name=_("contact")
