@@ -67,9 +67,6 @@ class InvitationQuerySet(models.QuerySet["Invitation"]):
         """Pending, not expired, with its profile: the link works (and holds a seat)."""
         return self.pending().filter(expires_at__gt=timezone.now(), profile__isnull=False)
 
-    def of_person(self, database: CompanyDatabase, person_id: int) -> InvitationQuerySet:
-        return self.filter(database=database, person_id=person_id)
-
 
 class Invitation(models.Model):
     """An invitation of one person of the licence-linked company database to the company."""

@@ -189,10 +189,8 @@ class Agreement(models.Model):
     def database_allowance(self, product: AddOnProduct) -> int:
         """How many databases this agreement's licence of `product` may be linked to: the
         grant's own figure when sales set one, else the product's default."""
-        grant = self.granted_add_ons.filter(product=product).first()
-        if grant is None:
-            return 0
-        return grant.database_allowance or product.database_allowance
+        grant = self.granted_add_ons.filter(product=product).select_related("product").first()
+        return grant.allowance if grant else 0
 
     def refusal_to_link(
         self, product: AddOnProduct, *, on: datetime.date | None = None
@@ -260,6 +258,11 @@ class AgreementAddOn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement} · {self.product}"
+
+    @property
+    def allowance(self) -> int:
+        """The grant's own database allowance when sales set one, else the product's default."""
+        return self.database_allowance or self.product.database_allowance
 
 
 class Refusal(models.TextChoices):

@@ -81,7 +81,7 @@ class AgreementSerializer(serializers.ModelSerializer):
                 "code": grant.product.code,
                 "name": grant.product.name,
                 "links_database": grant.product.links_database,
-                "database_allowance": agreement.database_allowance(grant.product),
+                "database_allowance": grant.allowance,
             }
             for grant in agreement.granted_add_ons.select_related("product").order_by(
                 "product__name"

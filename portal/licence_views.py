@@ -35,7 +35,7 @@ def licence(request: HttpRequest, membership: Membership) -> HttpResponse:
             "grants": [
                 {
                     "product": grant.product,
-                    "allowance": agreement.database_allowance(grant.product),
+                    "allowance": grant.allowance,
                     "links": [link for link in links if link.product_id == grant.product_id],
                 }
                 for grant in agreement.granted_add_ons.select_related("product").order_by(
