@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
 from licensing.models import AddOnProduct, CompanyDatabase, LicenceLink
@@ -25,24 +26,25 @@ from syncengine.models import HostDatabase, SyncHost, SyncLink, SyncRun
 from syncengine.services import (
     LinkRefused,
     connect_database,
+    report_settings,
     restored_successor,
     start_initial_sync,
 )
 
 # The company details the product needs before it may be connected (issue 5), in the order
 # the page shows them: the key in the report's settings.
-COMPANY_DETAILS = (
-    "name",
-    "org_number",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "phone",
-    "email",
-    "licence_contact_name",
-    "licence_contact_phone",
-)
+COMPANY_DETAILS = {
+    "name": gettext_lazy("Name"),
+    "org_number": gettext_lazy("Registration number"),
+    "street": gettext_lazy("Street"),
+    "postcode": gettext_lazy("Postcode"),
+    "city": gettext_lazy("City"),
+    "country": gettext_lazy("Country"),
+    "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("E-mail"),
+    "licence_contact_name": gettext_lazy("Licence contact name"),
+    "licence_contact_phone": gettext_lazy("Licence contact phone"),
+}
 
 # A sync link in one of these states holds the database: a second activation is refused.
 ACTIVE_LINK_STATES = (
@@ -81,11 +83,6 @@ class Requirements:
         return iter(self.items)
 
 
-def _settings(database: CompanyDatabase) -> dict[str, Any]:
-    settings = (database.report or {}).get("settings")
-    return settings if isinstance(settings, dict) else {}
-
-
 def _entries(database: CompanyDatabase, key: str) -> list[dict[str, Any]]:
     entries = (database.report or {}).get(key)
     return (
@@ -95,20 +92,11 @@ def _entries(database: CompanyDatabase, key: str) -> list[dict[str, Any]]:
 
 def company_details(database: CompanyDatabase) -> list[tuple[str, str, str]]:
     """The company details as the database reports them: (key, label, value)."""
-    settings = _settings(database)
-    labels = {
-        "name": _("Name"),
-        "org_number": _("Registration number"),
-        "street": _("Street"),
-        "postcode": _("Postcode"),
-        "city": _("City"),
-        "country": _("Country"),
-        "phone": _("Phone"),
-        "email": _("E-mail"),
-        "licence_contact_name": _("Licence contact name"),
-        "licence_contact_phone": _("Licence contact phone"),
-    }
-    return [(key, labels[key], str(settings.get(key) or "").strip()) for key in COMPANY_DETAILS]
+    settings = report_settings(database)
+    return [
+        (key, str(label), str(settings.get(key) or "").strip())
+        for key, label in COMPANY_DETAILS.items()
+    ]
 
 
 def agreement_requirement(licence_link: LicenceLink) -> Requirement:
@@ -455,7 +443,6 @@ def delete_online_copy(*, company_id: int) -> int:
 # --- Reconnecting after a restored backup ---------------------------------------------------
 
 
-# Registrations of one host report are milliseconds apart; two reports are minutes apart.
 class ReconnectRefused(Exception):
     """The restored database cannot be connected now; the message says why."""
 

@@ -223,11 +223,13 @@ def start_initial_sync(*, link: SyncLink, by: Any, at: datetime | None = None) -
 # --- A restored backup ------------------------------------------------------------------------
 
 
-def _report_settings(database: CompanyDatabase) -> dict[str, Any]:
+def report_settings(database: CompanyDatabase) -> dict[str, Any]:
+    """The company settings of a database's latest report ({} when it has none)."""
     settings = (database.report or {}).get("settings")
     return settings if isinstance(settings, dict) else {}
 
 
+# Registrations of one host report are milliseconds apart; two reports are minutes apart.
 SAME_REPORT = timedelta(seconds=30)
 
 
@@ -246,7 +248,7 @@ def restored_successor(link: SyncLink) -> CompanyDatabase | None:
     latest = newest.first()
     if old is None or latest is None or old.last_reported_at >= latest - SAME_REPORT:
         return None  # the linked database is still reported
-    org_number = str(_report_settings(link.database).get("org_number") or "").strip()
+    org_number = str(report_settings(link.database).get("org_number") or "").strip()
     if not org_number:
         return None
     in_latest_report = reached.filter(last_reported_at__gte=latest - SAME_REPORT).exclude(
@@ -259,6 +261,6 @@ def restored_successor(link: SyncLink) -> CompanyDatabase | None:
         sync_link__isnull=True,
     ).order_by("-reported_at", "pk")
     for candidate in candidates:
-        if str(_report_settings(candidate).get("org_number") or "").strip() == org_number:
+        if str(report_settings(candidate).get("org_number") or "").strip() == org_number:
             return candidate
     return None
