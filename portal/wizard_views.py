@@ -305,8 +305,6 @@ def _finish(request: HttpRequest, membership: Membership, activation: Activation
         except LinkRefused as refused:
             messages.error(request, str(refused))
             return redirect("portal:activation_requirements", link_id=licence_link.pk)
-        # A database connected before keeps its link: "Connected by" is this activation's ID.
-        SyncLink.objects.filter(pk=link.pk).update(connected_by=activation.confirmed_by)
         run = start_initial_sync(
             link=link, by=activation.confirmed_by, at=activation.scheduled_for if later else None
         )

@@ -187,9 +187,11 @@ def connect_database(*, licence_link: LicenceLink, host: SyncHost, by: Any) -> S
             database=database,
             defaults={"company_id": database.company_id, "host": host, "connected_by": by},
         )
-        if link.host_id != host.pk:
-            link.host = host
-            link.save(update_fields=["host"])
+        # A database connected before keeps its link: host and "Connected by" become this
+        # connection's.
+        if link.host_id != host.pk or link.connected_by != by:
+            link.host, link.connected_by = host, by
+            link.save(update_fields=["host", "connected_by"])
         link.set_state(link.state)
         link.trace(_("Linked for synchronisation through sync host %(host)s.") % {"host": host})
     return link

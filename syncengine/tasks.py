@@ -22,10 +22,11 @@ from syncengine.engine import Lease, LeaseLost, SyncRefused, Tally, initial_sync
 from syncengine.host import (
     HostCredentials,
     HostSetupError,
+    ReadResult,
     open_company_database,
     read_reports,
 )
-from syncengine.models import Conflict, SyncLink, SyncRun
+from syncengine.models import Conflict, SyncHost, SyncLink, SyncRun
 from syncengine.services import HostRefused, authenticate_host, record_reports
 
 
@@ -41,12 +42,21 @@ def refresh_host_report(host_id: int) -> None:
         host = authenticate_host(credential=credentials.credential)
     except (HostSetupError, HostRefused):
         return  # a removed or unpaired host has nothing to report; its worker stops soon
-    result = read_reports(credentials.databases)
+    report_host(host=host, credentials=credentials)
+
+
+def report_host(
+    *, host: SyncHost, credentials: HostCredentials, result: ReadResult | None = None
+) -> ReadResult:
+    """Reads the host's company databases (unless `result` holds a fresh reading) and records
+    the report; the result tells the office computer what failed, in full."""
+    result = result or read_reports(credentials.databases)
     record_reports(
         host=host,
         reports=result.reports,
         problems=[failure.for_portal(credentials.names) for failure in result.failures],
     )
+    return result
 
 
 def _lease_seconds() -> timedelta:

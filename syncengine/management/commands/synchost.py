@@ -30,8 +30,8 @@ from syncengine.services import (
     authenticate_host,
     pair_host,
     record_heartbeat,
-    record_reports,
 )
+from syncengine.tasks import report_host
 
 
 class Command(BaseCommand):
@@ -67,16 +67,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["credential_file"] or default_credential_file()
         try:
+            # A fresh reading of the databases, when pairing or changing them, is also the
+            # first report: each database is read once at start-up.
+            result: ReadResult | None = None
             if options["pair"]:
-                credentials, host = self._pair(options["pair"], options["database"], path)
+                credentials, host, result = self._pair(options["pair"], options["database"], path)
             else:
                 credentials = HostCredentials.load(path)
                 if options["database"]:
                     credentials.databases = options["database"]
-                    self._read(credentials.databases)  # refuse a bad DSN before keeping it
+                    result = self._read(credentials.databases)  # refuse a bad DSN first
                     credentials.save(path)
                 host = authenticate_host(credential=credentials.credential)
-            self._report(host, credentials, path)
+            self._report(host, credentials, path, result)
         except (HostSetupError, HostRefused, PairingRefused) as error:
             raise CommandError(str(error)) from None
         if options["once"]:
@@ -90,7 +93,9 @@ class Command(BaseCommand):
             raise HostSetupError("\n".join([*lines, "Nothing was registered or changed."]))
         return result
 
-    def _pair(self, code: str, dsns: list[str], path: Path) -> tuple[HostCredentials, SyncHost]:
+    def _pair(
+        self, code: str, dsns: list[str], path: Path
+    ) -> tuple[HostCredentials, SyncHost, ReadResult]:
         if not dsns:
             raise HostSetupError("Name at least one company database with --database DSN.")
         result = self._read(dsns)
@@ -105,15 +110,16 @@ class Command(BaseCommand):
                 f"The credential is kept in {path}."
             )
         )
-        return credentials, host
+        return credentials, host, result
 
-    def _report(self, host: SyncHost, credentials: HostCredentials, path: Path) -> None:
-        result = read_reports(credentials.databases)
-        record_reports(
-            host=host,
-            reports=result.reports,
-            problems=[failure.for_portal(credentials.names) for failure in result.failures],
-        )
+    def _report(
+        self,
+        host: SyncHost,
+        credentials: HostCredentials,
+        path: Path,
+        result: ReadResult | None = None,
+    ) -> None:
+        result = report_host(host=host, credentials=credentials, result=result)
         for failure in result.failures:
             self.stderr.write(failure.for_person_here())
         if result.names and {**credentials.names, **result.names} != credentials.names:
