@@ -8,11 +8,14 @@ reason to skip. (.ci/run's smoke stage on the embedded default sets REQUIRE_SERV
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from pytest_django.fixtures import Settings
 
 
 def _check_postgres() -> str | None:
@@ -79,3 +82,21 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
     # allauth's rate limits count in the cache, which is the database in the embedded default.
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         call_command("createcachetable", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def forget_rate_limits(settings: Settings) -> Callable[[], None]:
+    """Start allauth's rate-limit counts over for every test (they live in the shared cache);
+    a test may call it again to start over once more.
+
+    A fresh key prefix rather than cache.clear(): the cache may be a Redis that other
+    processes share, and flushing it is not a test's business.
+    """
+
+    def forget() -> None:
+        default = dict(settings.CACHES["default"])
+        default["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+        settings.CACHES = {**settings.CACHES, "default": default}
+
+    forget()
+    return forget

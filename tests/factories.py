@@ -23,7 +23,7 @@ from licensing.models import (
     Plan,
     Service,
 )
-from syncengine.models import HostDatabase, SyncHost, digest
+from syncengine.models import HostDatabase, SyncHost, SyncLink, digest
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -258,3 +258,17 @@ def make_activatable(
     )
     host = make_host(company=company, database=database)
     return Activatable(membership, database, licence_link, host)
+
+
+def connect(made: Activatable, **options: Any) -> SyncLink:
+    """The activatable database connected (as after a finished first synchronisation)."""
+    link = SyncLink.objects.create(
+        company=made.database.company,
+        database=made.database,
+        host=made.host,
+        connected_by=made.user,
+        connected_at=timezone.now(),
+        **options,
+    )
+    link.set_state(SyncLink.State.CONNECTED)
+    return link

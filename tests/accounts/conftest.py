@@ -1,30 +1,9 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable
 
-import pytest
 from django.core import mail
 from django.test import Client
-from pytest_django.fixtures import Settings
-
-
-@pytest.fixture(autouse=True)
-def forget_rate_limits(db: None, settings: Settings) -> Callable[[], None]:
-    """Start allauth's rate-limit counts over (they live in the shared cache).
-
-    A fresh key prefix rather than cache.clear(): the cache may be a Redis that other
-    processes share, and flushing it is not a test's business.
-    """
-
-    def forget() -> None:
-        default = dict(settings.CACHES["default"])
-        default["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-        settings.CACHES = {**settings.CACHES, "default": default}
-
-    forget()
-    return forget
 
 
 def link_in_last_mail(pattern: str = r"http://testserver/accounts/signup/confirm/[\w-]+/") -> str:

@@ -3,15 +3,11 @@ when two super users act at the same moment."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-
 import pytest
-from django.db import connection, transaction
 
 from accounts.models import AccessProfile, LastSuperUser, Membership, RightsRefused
 from accounts.rights import READ_ONLY
+from tests.concurrency import at_the_same_moment
 from tests.factories import CompanyFactory, MembershipFactory
 
 
@@ -74,43 +70,6 @@ def test_a_demoted_super_user_can_no_longer_change_rights(admin):
         member.remove(by=stale)
 
 
-def _at_the_same_moment(
-    first: Callable[[], None], second: Callable[[], None]
-) -> list[BaseException | None]:
-    """Runs `first` in a transaction that stays open a moment after it acted, and `second` in
-    another connection while it is open; returns what each raised (None: it succeeded)."""
-    first_acted = threading.Event()
-    outcomes: list[BaseException | None] = [None, None]
-
-    def run_first() -> None:
-        try:
-            with transaction.atomic():
-                first()
-                first_acted.set()
-                time.sleep(0.5)  # the other one arrives now, while this is not committed
-        except BaseException as error:
-            outcomes[0] = error
-        finally:
-            first_acted.set()
-            connection.close()
-
-    def run_second() -> None:
-        first_acted.wait(timeout=10)
-        try:
-            second()
-        except BaseException as error:
-            outcomes[1] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_super_users_demoting_each_other_at_once_leave_one_super_user():
     company = CompanyFactory.create()
@@ -118,7 +77,7 @@ def test_two_super_users_demoting_each_other_at_once_leave_one_super_user():
     bob = MembershipFactory.create(company=company, is_super_user=True)
     profile = read_only()
 
-    outcomes = _at_the_same_moment(
+    outcomes = at_the_same_moment(
         lambda: bob.set_profile(profile, by=alice),
         lambda: alice.set_profile(profile, by=bob),
     )
@@ -134,7 +93,7 @@ def test_two_super_users_leaving_at_once_leave_one_super_user():
     alice = MembershipFactory.create(company=company, is_super_user=True)
     bob = MembershipFactory.create(company=company, is_super_user=True)
 
-    outcomes = _at_the_same_moment(alice.leave, bob.leave)
+    outcomes = at_the_same_moment(alice.leave, bob.leave)
 
     assert outcomes[0] is None
     assert isinstance(outcomes[1], LastSuperUser)

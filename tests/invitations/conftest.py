@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from django.core import mail
 from django.test import Client
-from pytest_django.fixtures import Settings
 
 from accounts.models import AccessProfile, Membership
 from licensing.models import Company, CompanyDatabase
@@ -24,20 +21,6 @@ ANNA = (1, "Anna", "de Vries", "anna@example.nl")
 BART = (2, "Bart", "Jansen", "bart@example.nl")
 CEES = (3, "Cees", "Bakker", "cees@example.nl")
 ACCEPT_LINK = r"http://testserver/invitation/[\w-]+/"
-
-
-@pytest.fixture(autouse=True)
-def forget_rate_limits(db: None, settings: Settings) -> Callable[[], None]:
-    """Start allauth's rate-limit counts over: a fresh cache key prefix (the cache may be a
-    Redis other processes share, so it is not flushed)."""
-
-    def forget() -> None:
-        default = dict(settings.CACHES["default"])
-        default["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-        settings.CACHES = {**settings.CACHES, "default": default}
-
-    forget()
-    return forget
 
 
 @dataclass

@@ -3,17 +3,15 @@ own connection, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import Membership, User
 from invitations.models import IdExists, Invitation, InvitationClosed, InvitationEvent
 from licensing.models import AddOnProduct
+from tests.concurrency import at_the_same_moment
 from tests.factories import UserFactory
 from tests.invitations.conftest import invite, make_office
 
@@ -28,43 +26,6 @@ def online_desktop_product() -> None:
     )
 
 
-def _at_the_same_moment(
-    first: Callable[[], object], second: Callable[[], object]
-) -> list[BaseException | None]:
-    """Runs `first` in a transaction that stays open a moment after it acted, and `second` in
-    another connection meanwhile; returns what each raised (None: it succeeded)."""
-    first_acted = threading.Event()
-    outcomes: list[BaseException | None] = [None, None]
-
-    def run_first() -> None:
-        try:
-            with transaction.atomic():
-                first()
-                first_acted.set()
-                time.sleep(0.5)  # the second arrives now, while this is not committed
-        except BaseException as error:
-            outcomes[0] = error
-        finally:
-            first_acted.set()
-            connection.close()
-
-    def run_second() -> None:
-        first_acted.wait(timeout=10)
-        try:
-            second()
-        except BaseException as error:
-            outcomes[1] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 def test_two_accepts_by_one_id_at_once_make_one_membership() -> None:
     office = make_office(Client())
     invite(office, 1)
@@ -72,7 +33,7 @@ def test_two_accepts_by_one_id_at_once_make_one_membership() -> None:
     in_tab_one = Invitation.objects.get()
     in_tab_two = Invitation.objects.get()
 
-    outcomes = _at_the_same_moment(
+    outcomes = at_the_same_moment(
         lambda: in_tab_one.accept(user=anna), lambda: in_tab_two.accept(user=anna)
     )
 
@@ -93,7 +54,7 @@ def test_two_new_id_submits_at_once_make_one_id_and_one_membership() -> None:
             name="Anna", password="een-lang-wachtwoord-77", language="nl"
         )
 
-    outcomes = _at_the_same_moment(create_in(in_tab_one), create_in(in_tab_two))
+    outcomes = at_the_same_moment(create_in(in_tab_one), create_in(in_tab_two))
 
     assert outcomes[0] is None
     assert isinstance(outcomes[1], (IdExists, InvitationClosed))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Membership
 from licensing.models import Company, CompanyDatabase
@@ -18,6 +17,7 @@ from tests.factories import (
     Activatable,
     CompanyFactory,
     MembershipFactory,
+    connect,
     make_activatable,
 )
 
@@ -27,19 +27,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def setup() -> Activatable:
     return make_activatable()
-
-
-def connect(setup: Activatable) -> SyncLink:
-    link = SyncLink.objects.create(
-        company=setup.database.company,
-        database=setup.database,
-        host=setup.host,
-        connected_by=setup.user,
-        connected_at=timezone.now(),
-        last_seq=120,
-    )
-    link.set_state(SyncLink.State.CONNECTED)
-    return link
 
 
 def business_data(company: Company) -> Contact:
@@ -58,7 +45,7 @@ def url(setup: Activatable) -> str:
 def test_disconnecting_keeps_company_info_and_members_and_removes_business_records(
     client: Client, setup: Activatable
 ) -> None:
-    link = connect(setup)
+    link = connect(setup, last_seq=120)
     company = setup.database.company
     business_data(company)
     other_company = CompanyFactory.create()
@@ -85,7 +72,7 @@ def test_disconnecting_keeps_company_info_and_members_and_removes_business_recor
 
 
 def test_a_wrong_password_disconnects_nothing(client: Client, setup: Activatable) -> None:
-    link = connect(setup)
+    link = connect(setup, last_seq=120)
     business_data(setup.database.company)
     client.login(email=setup.user.email, password=DEFAULT_PASSWORD)
 
@@ -101,7 +88,7 @@ def test_a_wrong_password_disconnects_nothing(client: Client, setup: Activatable
 def test_waiting_online_edits_are_counted_and_must_be_given_up_explicitly(
     client: Client, setup: Activatable
 ) -> None:
-    link = connect(setup)
+    link = connect(setup, last_seq=120)
     contact = business_data(setup.database.company)
     for _ in range(2):
         OutboxEntry.objects.create(
@@ -127,7 +114,7 @@ def test_waiting_online_edits_are_counted_and_must_be_given_up_explicitly(
 def test_the_member_shown_as_connected_by_may_disconnect_without_being_super_user(
     client: Client, setup: Activatable
 ) -> None:
-    link = connect(setup)
+    link = connect(setup, last_seq=120)
     member = MembershipFactory.create(company=setup.database.company)
     SyncLink.objects.filter(pk=link.pk).update(connected_by=member.user)
     client.login(email=member.user.email, password=DEFAULT_PASSWORD)
@@ -142,7 +129,7 @@ def test_the_member_shown_as_connected_by_may_disconnect_without_being_super_use
 def test_another_member_without_rights_may_not_disconnect(
     client: Client, setup: Activatable
 ) -> None:
-    link = connect(setup)
+    link = connect(setup, last_seq=120)
     member = MembershipFactory.create(company=setup.database.company)
     client.login(email=member.user.email, password=DEFAULT_PASSWORD)
 
@@ -153,7 +140,7 @@ def test_another_member_without_rights_may_not_disconnect(
 
 
 def test_another_companys_super_user_gets_404(client: Client, setup: Activatable) -> None:
-    connect(setup)
+    connect(setup, last_seq=120)
     stranger = make_activatable()
     client.login(email=stranger.user.email, password=DEFAULT_PASSWORD)
 
@@ -161,7 +148,7 @@ def test_another_companys_super_user_gets_404(client: Client, setup: Activatable
 
 
 def test_a_running_first_sync_is_not_disconnected(client: Client, setup: Activatable) -> None:
-    link = connect(setup)
+    link = connect(setup, last_seq=120)
     link.set_state(SyncLink.State.INITIAL_SYNC)
     client.login(email=setup.user.email, password=DEFAULT_PASSWORD)
 
@@ -176,7 +163,7 @@ def test_a_running_first_sync_is_not_disconnected(client: Client, setup: Activat
 def test_a_scheduled_first_sync_is_cancelled_by_disconnecting(
     client: Client, setup: Activatable
 ) -> None:
-    link = connect(setup)
+    link = connect(setup, last_seq=120)
     link.set_state(SyncLink.State.SCHEDULED)
     run = SyncRun.objects.create(link=link, kind=SyncRun.Kind.INITIAL)
     client.login(email=setup.user.email, password=DEFAULT_PASSWORD)
@@ -191,7 +178,7 @@ def test_a_scheduled_first_sync_is_cancelled_by_disconnecting(
 def test_connecting_again_after_a_disconnect_goes_through_the_wizard_anew(
     client: Client, setup: Activatable
 ) -> None:
-    connect(setup)
+    connect(setup, last_seq=120)
     client.login(email=setup.user.email, password=DEFAULT_PASSWORD)
     client.post(url(setup), {"password": DEFAULT_PASSWORD})
     wizard = reverse("portal:activate", args=[setup.licence_link.pk])

@@ -20,6 +20,7 @@ from tests.factories import (
     DEFAULT_PASSWORD,
     Activatable,
     CompanyDatabaseFactory,
+    connect,
     host_report,
     make_activatable,
 )
@@ -32,14 +33,7 @@ PAGE = "/company/online-desktop/"
 @pytest.fixture
 def setup(client: Client) -> Activatable:
     made = make_activatable()
-    link = SyncLink.objects.create(
-        company=made.database.company,
-        database=made.database,
-        host=made.host,
-        connected_by=made.user,
-        connected_at=timezone.now(),
-    )
-    link.set_state(SyncLink.State.CONNECTED)
+    connect(made)
     client.login(email=made.user.email, password=DEFAULT_PASSWORD)
     return made
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from licensing.models import CompanyDatabase
 from syncengine.models import Conflict, SyncLink, SyncRun
-from tests.factories import DEFAULT_PASSWORD, Activatable, make_activatable, make_host
+from tests.factories import DEFAULT_PASSWORD, Activatable, connect, make_activatable, make_host
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +21,6 @@ def setup(client: Client) -> Activatable:
     made = make_activatable()
     client.login(email=made.user.email, password=DEFAULT_PASSWORD)
     return made
-
-
-def connect(setup: Activatable) -> SyncLink:
-    link = SyncLink.objects.create(
-        company=setup.database.company,
-        database=setup.database,
-        host=setup.host,
-        connected_by=setup.user,
-        connected_at=timezone.now(),
-    )
-    link.set_state(SyncLink.State.CONNECTED)
-    return link
 
 
 def test_a_database_not_connected_is_shown_with_connect_and_its_requirements(
