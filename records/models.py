@@ -55,6 +55,12 @@ class Record(models.Model):
         """Field name -> value of every synchronised field (foreign keys as record ids)."""
         return {field: getattr(self, self._attname(field)) for field in type(self).COLUMNS.values()}
 
+    @property
+    def version(self) -> str:
+        """Changes with every write to the record, made online or synchronised: the API's ETag
+        and the edit form's "seen" value, so that a stale edit is refused, not applied."""
+        return format(int(self.updated_at.timestamp() * 1_000_000), "x")
+
     @classmethod
     def _attname(cls, field: str) -> str:
         return cls._meta.get_field(field).attname  # type: ignore[union-attr]

@@ -82,14 +82,28 @@ def create_record(*, company: Company, model: type[R], values: Mapping[str, Any]
     return record
 
 
-def update_record(*, record: R, values: Mapping[str, Any]) -> R:
+class StaleRecord(Exception):
+    """The record changed (online or in the company database) since the editor read it; the
+    newer record is `current`, for the form or the API to show."""
+
+    def __init__(self, current: Record) -> None:
+        super().__init__(_("This record was changed by someone else in the meantime."))
+        self.current = current
+
+
+def update_record(*, record: R, values: Mapping[str, Any], seen_version: str | None = None) -> R:
     """Changes fields of `record` online and queues them, each with its value before the edit
-    (the base that conflict detection compares a company change against)."""
+    (the base that conflict detection compares a company change against).
+
+    With `seen_version` (the `version` the editor read), refuses with StaleRecord when the
+    record has been written since, so that nobody's change is silently overwritten."""
     model = type(record)
     _check_writable(model)
     attrs = _field_values(model, values)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=record.pk)  # type: ignore[attr-defined]
+        if seen_version is not None and locked.version != seen_version:
+            raise StaleRecord(locked)
         before = {key: getattr(locked, key) for key in attrs}
         changed = {key: value for key, value in attrs.items() if before[key] != value}
         for key, value in changed.items():

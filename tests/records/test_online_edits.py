@@ -5,6 +5,7 @@ import pytest
 from records.models import Contact, ContactPerson, Invoice, OutboxEntry, SyncState
 from records.services import (
     ReadOnlyRecord,
+    StaleRecord,
     create_record,
     decoded,
     delete_record,
@@ -114,3 +115,20 @@ def test_an_edit_that_does_not_validate_writes_nothing(contact):
     assert not OutboxEntry.objects.exists()
     contact.refresh_from_db()
     assert contact.name == "Bakkerij De Vries"
+
+
+def test_an_edit_of_a_version_written_since_is_refused_and_changes_nothing(contact):
+    seen = contact.version
+    update_record(record=contact, values={"city": "Deventer"})
+    with pytest.raises(StaleRecord) as refused:
+        update_record(record=contact, values={"city": "Kampen"}, seen_version=seen)
+    assert refused.value.current.city == "Deventer"
+    contact.refresh_from_db()
+    assert contact.city == "Deventer"
+    assert OutboxEntry.objects.filter(record_id=contact.pk).count() == 1
+
+
+def test_an_edit_of_the_version_read_is_applied(contact):
+    updated = update_record(record=contact, values={"city": "Kampen"}, seen_version=contact.version)
+    assert updated.city == "Kampen"
+    assert updated.version != contact.version
