@@ -299,6 +299,9 @@ class Membership(models.Model):
         help_text=_("The company this ID opens after signing in."),
     )
     created_at = models.DateTimeField(_("member since"), auto_now_add=True)
+    # The employee of the company database this member is (their own hours and activities);
+    # set when an invitation to that employee is accepted.
+    employee_id = models.PositiveIntegerField(_("employee"), null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 

@@ -248,7 +248,10 @@ class Invitation(models.Model):
                 try:
                     with transaction.atomic():
                         membership = Membership.objects.create(
-                            user=user, company=locked.company, profile=locked.profile
+                            user=user,
+                            company=locked.company,
+                            profile=locked.profile,
+                            employee_id=locked.person_id,
                         )
                 except IntegrityError:
                     # The same ID joined meanwhile through another invitation of the company.

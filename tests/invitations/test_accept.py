@@ -53,6 +53,7 @@ def test_a_person_without_an_id_creates_one_and_lands_on_the_companys_dashboard(
     membership = Membership.objects.get(user=user)
     assert membership.company == office.company
     assert membership.profile == template("sales")
+    assert membership.employee_id == 1  # the invited employee: their own hours are these
     dashboard = anna.get("/")
     assert dashboard.status_code == 200
     assert dashboard.context["membership"] == membership
