@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import (
+    contact_views,
     host_views,
     licence_views,
     member_views,
@@ -57,6 +58,23 @@ portal_patterns = [
         name="invitation_revoke",
     ),
     path("invitation/<str:token>/", user_admin_views.invitation_accept, name="invitation_accept"),
+    path("contacts/", contact_views.contacts, name="contacts"),
+    path("contacts/new/", contact_views.contact_add, name="contact_add"),
+    path("contacts/lookup/", contact_views.contact_lookup, name="contact_lookup"),
+    path("contacts/<int:contact_id>/", contact_views.contact_detail, name="contact_detail"),
+    path("contacts/<int:contact_id>/edit/", contact_views.contact_edit, name="contact_edit"),
+    path("contacts/<int:contact_id>/delete/", contact_views.contact_delete, name="contact_delete"),
+    path("contacts/<int:contact_id>/persons/new/", contact_views.person_add, name="person_add"),
+    path(
+        "contacts/<int:contact_id>/persons/<int:person_id>/edit/",
+        contact_views.person_edit,
+        name="person_edit",
+    ),
+    path(
+        "contacts/<int:contact_id>/persons/<int:person_id>/delete/",
+        contact_views.person_delete,
+        name="person_delete",
+    ),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),
     path("company/hosts/<int:host_id>/refresh/", host_views.host_refresh, name="host_refresh"),

@@ -130,7 +130,12 @@ class Contact(Record):
         verbose_name_plural = _("contacts")
         ordering = ["name", "pk"]
         constraints = _constraints("contact")
-        indexes = [models.Index(fields=["company", "name"], name="contact_by_company_name")]
+        # The contact list's sorts: by name, by city, recently changed (also the dashboard's).
+        indexes = [
+            models.Index(fields=["company", "name"], name="contact_by_company_name"),
+            models.Index(fields=["company", "city", "name"], name="contact_by_company_city"),
+            models.Index(fields=["company", "-updated_at"], name="contact_by_company_changed"),
+        ]
 
     def __str__(self) -> str:
         return self.name

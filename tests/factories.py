@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 import factory
@@ -22,6 +23,16 @@ from licensing.models import (
     LicenceLink,
     Plan,
     Service,
+)
+from records.models import (
+    Activity,
+    Contact,
+    ContactPerson,
+    Invoice,
+    Order,
+    OrderLine,
+    Product,
+    TimesheetLine,
 )
 from syncengine.models import HostDatabase, SyncHost, SyncLink, digest
 
@@ -272,3 +283,106 @@ def connect(made: Activatable, **options: Any) -> SyncLink:
     )
     link.set_state(SyncLink.State.CONNECTED)
     return link
+
+
+# --- records (the work areas) ------------------------------------------------------------------
+
+
+def member(
+    *, company: Company | None = None, template: str = SUPER_USER, **fields: Any
+) -> Membership:
+    """A member of `company` (new if None) holding access-profile template `template`, the
+    company having a valid agreement whose plan includes every work area."""
+    company = company or CompanyFactory.create()
+    if company.current_agreement() is None:
+        AgreementFactory.create(company=company)
+    return MembershipFactory.create(
+        company=company, profile=AccessProfile.objects.template(template), **fields
+    )
+
+
+class RecordFactory(factory.django.DjangoModelFactory[Any]):
+    """A record as the synchronisation stores it: known to the company database, synced."""
+
+    class Meta:
+        abstract = True
+
+    company = factory.SubFactory(CompanyFactory)
+    source_id = factory.Sequence(lambda n: n + 1)
+    row_version = 1
+
+
+class ContactFactory(RecordFactory):
+    class Meta:
+        model = Contact
+
+    name = factory.Faker("company", locale="nl_NL")
+    city = factory.Faker("city", locale="nl_NL")
+    email = factory.Faker("company_email", locale="nl_NL")
+
+
+class ContactPersonFactory(RecordFactory):
+    class Meta:
+        model = ContactPerson
+
+    contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
+    first_name = factory.Faker("first_name", locale="nl_NL")
+    last_name = factory.Faker("last_name", locale="nl_NL")
+
+
+class ProductFactory(RecordFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"ART-{n:05d}")
+    name = factory.Sequence(lambda n: f"Artikel {n}")
+    price = Decimal("12.50")
+
+
+class OrderFactory(RecordFactory):
+    class Meta:
+        model = Order
+
+    number = factory.Sequence(lambda n: f"ORD-{n:05d}")
+    contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
+    status = Order.Status.ORDER
+
+
+class OrderLineFactory(RecordFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory, company=factory.SelfAttribute("..company"))
+    product = factory.SubFactory(ProductFactory, company=factory.SelfAttribute("..company"))
+    description = factory.SelfAttribute("product.name")
+    quantity = Decimal("2")
+    unit_price = factory.SelfAttribute("product.price")
+
+
+class ActivityFactory(RecordFactory):
+    class Meta:
+        model = Activity
+
+    subject = factory.Sequence(lambda n: f"Afspraak {n}")
+    kind = Activity.Kind.MEETING
+    starts_at = factory.LazyFunction(timezone.now)
+
+
+class TimesheetLineFactory(RecordFactory):
+    class Meta:
+        model = TimesheetLine
+
+    employee_source_id = 1
+    work_date = factory.LazyFunction(timezone.localdate)
+    hours = Decimal("7.50")
+
+
+class InvoiceFactory(RecordFactory):
+    class Meta:
+        model = Invoice
+
+    number = factory.Sequence(lambda n: f"F{n:06d}")
+    contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
+    invoice_date = factory.LazyFunction(timezone.localdate)
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+    total = Decimal("121.00")
