@@ -57,9 +57,9 @@ CONTACT = {
 def test_the_list_shows_only_the_companys_contacts_and_finds_by_name_or_city(
     client: Client, boss: Membership
 ) -> None:
-    ContactFactory(company=boss.company, name="Bakkerij De Vries", city="Zwolle")
-    ContactFactory(company=boss.company, name="Slagerij Jansen", city="Deventer")
-    ContactFactory(name="Foreign Bakkerij B.V.")  # another company
+    ContactFactory.create(company=boss.company, name="Bakkerij De Vries", city="Zwolle")
+    ContactFactory.create(company=boss.company, name="Slagerij Jansen", city="Deventer")
+    ContactFactory.create(name="Foreign Bakkerij B.V.")  # another company
 
     page = client.get("/contacts/")
     assert [c.name for c in page.context["listing"].page] == [
@@ -74,8 +74,12 @@ def test_the_list_shows_only_the_companys_contacts_and_finds_by_name_or_city(
 
 def test_filters_and_sorting_and_pages_keep_each_other(client: Client, boss: Membership) -> None:
     for n in range(60):
-        ContactFactory(company=boss.company, name=f"Klant {n:02d}", city=f"Stad {59 - n:02d}")
-    ContactFactory(company=boss.company, name="Leverancier", is_customer=False, is_supplier=True)
+        ContactFactory.create(
+            company=boss.company, name=f"Klant {n:02d}", city=f"Stad {59 - n:02d}"
+        )
+    ContactFactory.create(
+        company=boss.company, name="Leverancier", is_customer=False, is_supplier=True
+    )
 
     suppliers = client.get("/contacts/", {"kind": "suppliers"})
     assert [c.name for c in suppliers.context["listing"].page] == ["Leverancier"]
@@ -132,7 +136,7 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(client: Client)
 
 
 def test_an_edit_sends_only_the_changed_fields(client: Client, boss: Membership) -> None:
-    contact = ContactFactory(company=boss.company, **_model_values(CONTACT))
+    contact = ContactFactory.create(company=boss.company, **_model_values(CONTACT))
     form = client.get(f"/contacts/{contact.pk}/edit/").context["form"]
 
     response = client.post(
@@ -150,7 +154,7 @@ def test_an_edit_sends_only_the_changed_fields(client: Client, boss: Membership)
 def test_a_stale_edit_shows_the_newer_values_and_asks_before_overwriting(
     client: Client, boss: Membership
 ) -> None:
-    contact = ContactFactory(company=boss.company, **_model_values(CONTACT))
+    contact = ContactFactory.create(company=boss.company, **_model_values(CONTACT))
     seen = client.get(f"/contacts/{contact.pk}/edit/").context["form"]["seen_version"].value()
     # Meanwhile a colleague changes the phone number.
     update_record(record=contact, values={"phone": "06-11111111"})
@@ -184,7 +188,7 @@ def test_a_stale_edit_shows_the_newer_values_and_asks_before_overwriting(
 
 def test_a_member_with_read_only_sees_contacts_but_cannot_change_them(boss: Membership) -> None:
     reader = signed_in(member(company=boss.company, template="read_only"))
-    contact = ContactFactory(company=boss.company)
+    contact = ContactFactory.create(company=boss.company)
 
     assert reader.get("/contacts/").status_code == 200
     detail = reader.get(f"/contacts/{contact.pk}/").content.decode()
@@ -197,16 +201,16 @@ def test_a_member_with_read_only_sees_contacts_but_cannot_change_them(boss: Memb
 
 def test_without_contacts_in_the_plan_there_is_no_menu_item_and_no_page(boss: Membership) -> None:
     assert 'href="/contacts/"' in signed_in(boss).get("/").content.decode()
-    plan = PlanFactory(services=Service.objects.filter(code=Service.Code.TIME_SHEETS))
-    small = signed_in(member(company=AgreementFactory(plan=plan).company))
+    plan = PlanFactory.create(services=Service.objects.filter(code=Service.Code.TIME_SHEETS))
+    small = signed_in(member(company=AgreementFactory.create(plan=plan).company))
 
     assert 'href="/contacts/"' not in small.get("/").content.decode()
     assert small.get("/contacts/").status_code == 403
 
 
 def test_another_companys_contact_is_not_found(client: Client) -> None:
-    foreign = ContactFactory()
-    person = ContactPersonFactory(company=foreign.company, contact=foreign)
+    foreign = ContactFactory.create()
+    person = ContactPersonFactory.create(company=foreign.company, contact=foreign)
     for url in (
         f"/contacts/{foreign.pk}/",
         f"/contacts/{foreign.pk}/edit/",
@@ -221,9 +225,9 @@ def test_another_companys_contact_is_not_found(client: Client) -> None:
 def test_deleting_asks_first_and_refuses_a_contact_still_used(
     client: Client, boss: Membership
 ) -> None:
-    contact = ContactFactory(company=boss.company)
-    invoiced = ContactFactory(company=boss.company)
-    InvoiceFactory(company=boss.company, contact=invoiced)
+    contact = ContactFactory.create(company=boss.company)
+    invoiced = ContactFactory.create(company=boss.company)
+    InvoiceFactory.create(company=boss.company, contact=invoiced)
 
     assert "Delete the contact" in client.get(f"/contacts/{contact.pk}/delete/").content.decode()
     assert client.post(f"/contacts/{contact.pk}/delete/").status_code == 302
@@ -239,7 +243,7 @@ def test_deleting_asks_first_and_refuses_a_contact_still_used(
 def test_contact_persons_are_added_edited_and_deleted_under_their_contact(
     client: Client, boss: Membership
 ) -> None:
-    contact = ContactFactory(company=boss.company)
+    contact = ContactFactory.create(company=boss.company)
     person_values = {"first_name": "Anna", "last_name": "Smit", "position": "", "email": "",
                      "phone": ""}  # fmt: skip
 
@@ -260,8 +264,8 @@ def test_contact_persons_are_added_edited_and_deleted_under_their_contact(
 def test_the_contact_lookup_finds_the_companys_contacts_only(
     client: Client, boss: Membership
 ) -> None:
-    ContactFactory(company=boss.company, name="Bakkerij De Vries")
-    ContactFactory(name="Bakkerij Elders")
+    ContactFactory.create(company=boss.company, name="Bakkerij De Vries")
+    ContactFactory.create(name="Bakkerij Elders")
 
     options = client.get("/contacts/lookup/", {"q": "bakkerij", "required": "1"}).content.decode()
     assert "Bakkerij De Vries" in options
