@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import (
+    activity_views,
     contact_views,
     host_views,
     licence_views,
@@ -74,6 +75,17 @@ portal_patterns = [
         "contacts/<int:contact_id>/persons/<int:person_id>/delete/",
         contact_views.person_delete,
         name="person_delete",
+    ),
+    path("activities/", activity_views.activities, name="activities"),
+    path("activities/calendar/", activity_views.activity_calendar, name="activity_calendar"),
+    path("activities/new/", activity_views.activity_add, name="activity_add"),
+    path("activities/<int:activity_id>/", activity_views.activity_detail, name="activity_detail"),
+    path("activities/<int:activity_id>/edit/", activity_views.activity_edit, name="activity_edit"),
+    path("activities/<int:activity_id>/done/", activity_views.activity_done, name="activity_done"),
+    path(
+        "activities/<int:activity_id>/delete/",
+        activity_views.activity_delete,
+        name="activity_delete",
     ),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),

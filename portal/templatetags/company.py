@@ -39,6 +39,7 @@ def company_header(context: template.Context) -> dict[str, Any] | None:
 # The first page of each work area, by area code.
 AREA_PAGES: dict[str, str] = {
     "contacts": "portal:contacts",
+    "activities": "portal:activities",
 }
 
 
