@@ -11,6 +11,7 @@ from portal import (
     licence_views,
     member_views,
     online_desktop_views,
+    time_sheet_views,
     user_admin_views,
     views,
     wizard_views,
@@ -86,6 +87,21 @@ portal_patterns = [
         "activities/<int:activity_id>/delete/",
         activity_views.activity_delete,
         name="activity_delete",
+    ),
+    path("time-sheets/", time_sheet_views.time_sheets, name="time_sheets"),
+    path("time-sheets/new/", time_sheet_views.time_sheet_add, name="time_sheet_add"),
+    path(
+        "time-sheets/<int:line_id>/edit/", time_sheet_views.time_sheet_edit, name="time_sheet_edit"
+    ),
+    path(
+        "time-sheets/<int:line_id>/delete/",
+        time_sheet_views.time_sheet_delete,
+        name="time_sheet_delete",
+    ),
+    path(
+        "time-sheets/settings/",
+        time_sheet_views.time_sheet_settings,
+        name="time_sheet_settings",
     ),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),

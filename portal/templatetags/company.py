@@ -40,6 +40,7 @@ def company_header(context: template.Context) -> dict[str, Any] | None:
 AREA_PAGES: dict[str, str] = {
     "contacts": "portal:contacts",
     "activities": "portal:activities",
+    "time_sheets": "portal:time_sheets",
 }
 
 
