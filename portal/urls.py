@@ -5,11 +5,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import (
+    activity_views,
     contact_views,
     host_views,
     licence_views,
     member_views,
     online_desktop_views,
+    time_sheet_views,
     user_admin_views,
     views,
     wizard_views,
@@ -74,6 +76,32 @@ portal_patterns = [
         "contacts/<int:contact_id>/persons/<int:person_id>/delete/",
         contact_views.person_delete,
         name="person_delete",
+    ),
+    path("activities/", activity_views.activities, name="activities"),
+    path("activities/calendar/", activity_views.activity_calendar, name="activity_calendar"),
+    path("activities/new/", activity_views.activity_add, name="activity_add"),
+    path("activities/<int:activity_id>/", activity_views.activity_detail, name="activity_detail"),
+    path("activities/<int:activity_id>/edit/", activity_views.activity_edit, name="activity_edit"),
+    path("activities/<int:activity_id>/done/", activity_views.activity_done, name="activity_done"),
+    path(
+        "activities/<int:activity_id>/delete/",
+        activity_views.activity_delete,
+        name="activity_delete",
+    ),
+    path("time-sheets/", time_sheet_views.time_sheets, name="time_sheets"),
+    path("time-sheets/new/", time_sheet_views.time_sheet_add, name="time_sheet_add"),
+    path(
+        "time-sheets/<int:line_id>/edit/", time_sheet_views.time_sheet_edit, name="time_sheet_edit"
+    ),
+    path(
+        "time-sheets/<int:line_id>/delete/",
+        time_sheet_views.time_sheet_delete,
+        name="time_sheet_delete",
+    ),
+    path(
+        "time-sheets/settings/",
+        time_sheet_views.time_sheet_settings,
+        name="time_sheet_settings",
     ),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),

@@ -39,6 +39,8 @@ def company_header(context: template.Context) -> dict[str, Any] | None:
 # The first page of each work area, by area code.
 AREA_PAGES: dict[str, str] = {
     "contacts": "portal:contacts",
+    "activities": "portal:activities",
+    "time_sheets": "portal:time_sheets",
 }
 
 
