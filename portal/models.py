@@ -6,12 +6,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import Membership
 from licensing.models import Company, LicenceLink
 from syncengine.models import SyncRun
 
@@ -205,3 +206,97 @@ class TimeSheetSettings(models.Model):
                 _("A day has 24 hours; %(hours)s h are registered on it already.")
                 % {"hours": localize(day_total)}
             )
+
+
+class Stream(models.TextChoices):
+    """The dashboard's focus areas (info streams), in the order a new member sees them."""
+
+    SYNC_HISTORY = "sync_history", _("Synchronisation history")
+    ACTIVITIES_TODAY = "activities_today", _("Today's activities")
+    RECENT_CONTACTS = "recent_contacts", _("Recently changed contacts")
+    OPEN_ORDERS = "open_orders", _("Open orders")
+
+
+class FocusAreaQuerySet(models.QuerySet["FocusArea"]):
+    def layout_of(self, membership: Membership) -> list[FocusArea]:
+        """Every focus area in `membership`'s order (one query): the arranged ones as stored,
+        then any never arranged (a member who changed nothing, a stream added since) shown,
+        in the default order. Unsaved rows stand for the ones never arranged."""
+        stored = {
+            area.stream: area
+            for area in self.filter(membership=membership).order_by("position", "pk")
+        }
+        layout = list(stored.values())
+        layout += [
+            FocusArea(membership=membership, stream=stream, shown=True)
+            for stream in Stream.values
+            if stream not in stored
+        ]
+        for position, area in enumerate(layout):
+            area.position = position
+        return layout
+
+    def arrange(
+        self, *, membership: Membership, stream: str, action: str, among: list[str]
+    ) -> None:
+        """Shows or hides `stream` on `membership`'s dashboard, or moves it one place "up" or
+        "down" past the next of `among` (the streams the member sees): a stream the member
+        may not read stays where it is, so a move never looks like it did nothing."""
+        if stream not in Stream.values or action not in FocusArea.ACTIONS:
+            raise ValueError(f"Unknown focus area or action: {stream!r}, {action!r}")
+        with transaction.atomic():
+            # Two tabs arranging at once: the second waits, then starts from the first's order.
+            Membership.objects.select_for_update().filter(pk=membership.pk).first()
+            layout = self.layout_of(membership)
+            index = next(i for i, area in enumerate(layout) if area.stream == stream)
+            if action in ("show", "hide"):
+                layout[index].shown = action == "show"
+            else:
+                step = -1 if action == "up" else 1
+                neighbours = range(index + step, -1 if step < 0 else len(layout), step)
+                other = next(
+                    (i for i in neighbours if layout[i].shown and layout[i].stream in among), None
+                )
+                if other is not None:
+                    layout[index], layout[other] = layout[other], layout[index]
+            for position, area in enumerate(layout):
+                area.position = position
+                area.pk = None  # an upsert on (membership, stream), not on the id
+            self.bulk_create(
+                layout,
+                update_conflicts=True,
+                unique_fields=["membership", "stream"],
+                update_fields=["position", "shown"],
+            )
+
+
+class FocusArea(models.Model):
+    """Where one focus area sits on a member's dashboard, and whether it is shown. Rows exist
+    once the member arranged the dashboard; before that every area is shown in the default
+    order."""
+
+    ACTIONS = ("show", "hide", "up", "down")
+
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.CASCADE,
+        related_name="focus_areas",
+        verbose_name=_("membership"),
+    )
+    stream = models.CharField(_("focus area"), max_length=32, choices=Stream.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    shown = models.BooleanField(_("shown"), default=True)
+
+    objects = FocusAreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("focus area")
+        verbose_name_plural = _("focus areas")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "stream"], name="one_focus_area_row_per_stream"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} · {self.stream}"

@@ -25,6 +25,7 @@ admin.site.site_title = "Online Desktop"
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/focus-areas/", views.focus_area, name="focus_area"),
     path("licence/", licence_views.licence, name="licence"),
     path("licence/add/", licence_views.licence_add, name="licence_add"),
     path("licence/links/<int:link_id>/move/", licence_views.licence_move, name="licence_move"),
