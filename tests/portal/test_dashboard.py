@@ -115,6 +115,9 @@ def test_hiding_and_moving_are_kept_for_that_membership_only(boss: Membership) -
     ]
     assert [area.stream for area in page.context["hidden_focus_areas"]] == ["recent_contacts"]
     assert 'id="focus-recent_contacts"' not in page.text
+    hidden = page.text[page.text.index('id="hidden-focus-areas"') :]
+    assert 'name="stream" value="recent_contacts"' in hidden
+    assert 'name="action" value="show"' in hidden
     # A colleague, and the same ID in another company, keep their own (default) dashboard.
     colleague = member(company=boss.company)
     assert streams(signed_in(colleague)) == Stream.values
