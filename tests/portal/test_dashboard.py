@@ -255,7 +255,7 @@ def test_todays_activities_are_the_members_own_when_the_membership_knows_its_emp
     boss: Membership,
 ) -> None:
     now = timezone.now()
-    ActivityFactory.create(company=boss.company, subject="Mine", employee_source_id=7)
+    mine = ActivityFactory.create(company=boss.company, subject="Mine", employee_source_id=7)
     ActivityFactory.create(company=boss.company, subject="Piet's", employee_source_id=8)
     for when in (now - datetime.timedelta(days=1), now + datetime.timedelta(days=1)):
         ActivityFactory.create(
@@ -272,6 +272,7 @@ def test_todays_activities_are_the_members_own_when_the_membership_knows_its_emp
 
     assert subjects(everyone) == ["Mine", "Piet's"]
     assert subjects(own) == ["Mine"]
+    assert f'href="/activities/{mine.pk}/"' in own.text
     assert "Not today" not in everyone.text
     assert "Foreign" not in everyone.text
 
