@@ -6,7 +6,7 @@ PORT ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format messages venv clean
+.PHONY: run test lint format messages venv clean faults
 
 # Reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -26,6 +26,11 @@ run: venv
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Kill tests (tests/faults, about 10 minutes): real workers killed, Redis restarted, a company
+# database cut off. They need PostgreSQL and Redis (DATABASE_URL, REDIS_URL) and fail without.
+faults: venv
+	REQUIRE_SERVICES=postgres,redis VAR_DIR="$$(mktemp -d)" $(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -317,6 +317,9 @@ class SyncRun(models.Model):
     # While queued: when a worker should have picked it up; while running: when the lease ends.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Steps that failed in a row on a transient error (the company database unreachable):
+    # the run fails at SYNC_MAX_PUSH_ATTEMPTS of them, however many steps went well before.
+    failures = models.PositiveIntegerField(_("failed attempts in a row"), default=0)
     # {table: {"done": rows, "total": rows}}
     progress = models.JSONField(_("progress"), default=dict)
     counts_in = models.JSONField(_("rows in per table"), default=dict)

@@ -3,18 +3,21 @@ rows and claims its work with a conditional update, so running one twice is harm
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from syncengine import engine
 from syncengine.companydb import ChangeLogStalled, CompanyDatabaseError
@@ -28,6 +31,8 @@ from syncengine.host import (
 )
 from syncengine.models import Conflict, SyncHost, SyncLink, SyncRun
 from syncengine.services import HostRefused, authenticate_host, record_reports
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="syncengine.refresh_host_report", time_limit=120, soft_time_limit=100)
@@ -63,10 +68,61 @@ def _lease_seconds() -> timedelta:
     return timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
 
+def _send(task: Any, link_id: int, queue: str, **options: Any) -> None:
+    """Sends `task` for a link, at once; a broker that cannot take it is logged, not raised.
+
+    The rows say what is to be done (DESIGN.md invariant 6), so a lost send costs only time:
+    a queued run's pickup time passes and the reaper sends it again, an outbox entry waits
+    for the next tick. Raising would turn an edit or a step that committed into an error."""
+    try:
+        task.apply_async(args=[link_id], queue=queue, **options)
+    except OperationalError as error:
+        logger.warning("%s for %s not sent (the broker: %s); beat sends it again", task.name,
+                       link_id, error)  # fmt: skip
+
+
 def queue_run(run: SyncRun) -> None:
     """Sends `run_sync` for a run on its link's host queue, after the commit."""
     queue = run.link.host.queue
-    transaction.on_commit(lambda: run_sync.apply_async(args=[run.pk], queue=queue))
+    transaction.on_commit(lambda: _send(run_sync, run.pk, queue))
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_is_gone(owner: str) -> bool:
+    """Whether a lease owner was a process of this computer that has ended (killed, say)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another computer's process: only its lease's expiry tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # a living process of another user
+    return False
+
+
+def _claimable(run_id: int) -> QuerySet[SyncRun]:
+    """The run, if it is ours to take: queued, or running under a lease whose owner was a
+    process of this computer that has ended.
+
+    The second case is a worker's child killed mid-step: its task comes back at once
+    (reject_on_worker_lost) and is taken over now rather than when the lease expires. The
+    token read here must still be the run's, so that one redelivery only takes it over."""
+    queued = SyncRun.objects.filter(pk=run_id, state=SyncRun.State.QUEUED)
+    running = (
+        SyncRun.objects.filter(pk=run_id, state=SyncRun.State.RUNNING)
+        .values_list("lease_token", "lease_owner")
+        .first()
+    )
+    if running is not None and running[1] and _owner_is_gone(running[1]):
+        return SyncRun.objects.filter(
+            pk=run_id, state=SyncRun.State.RUNNING, lease_token=running[0]
+        )
+    return queued
 
 
 @shared_task(name="syncengine.run_sync", time_limit=300, soft_time_limit=240)
@@ -77,9 +133,9 @@ def run_sync(run_id: int) -> None:
     step is fenced by that token, so a worker that lost its lease changes nothing."""
     token = uuid.uuid4()
     now = timezone.now()
-    claimed = SyncRun.objects.filter(pk=run_id, state=SyncRun.State.QUEUED).update(
+    claimed = _claimable(run_id).update(
         state=SyncRun.State.RUNNING,
-        lease_owner=f"{socket.gethostname()}:{os.getpid()}",
+        lease_owner=_this_process(),
         lease_token=token,
         lease_expires_at=now + _lease_seconds(),
         attempts=F("attempts") + 1,
@@ -127,18 +183,24 @@ def run_sync(run_id: int) -> None:
             link.trace(stalled.message, level="warning")
         return
     except (CompanyDatabaseError, HostSetupError) as error:
-        # Transient as far as we know: the step is tried again, visibly, up to a limit.
+        # Transient as far as we know: the step is tried again, visibly, up to a limit of
+        # failures in a row (not of steps: a long first sync takes many).
         message = getattr(error, "message", str(error))
         with transaction.atomic():
-            if run.attempts >= settings.SYNC_MAX_PUSH_ATTEMPTS:
+            if run.failures + 1 >= settings.SYNC_MAX_PUSH_ATTEMPTS:
                 lease.fence(state=SyncRun.State.FAILED, error=message, lease_token=None,
-                            finished_at=timezone.now(), lease_expires_at=None)  # fmt: skip
+                            finished_at=timezone.now(), lease_expires_at=None,
+                            failures=F("failures") + 1)  # fmt: skip
                 link.set_state(SyncLink.State.FAILED, message)
             else:
-                lease.fence(state=SyncRun.State.QUEUED, error=message, lease_token=None)
+                lease.fence(state=SyncRun.State.QUEUED, error=message, lease_token=None,
+                            failures=F("failures") + 1)  # fmt: skip
                 # Not at once: the reaper sends it again when its pickup time has passed.
             link.trace(message, level="warning")
         return
+    if run.failures or run.error:
+        # The step went through: what held the run back is over (the trace keeps it).
+        SyncRun.objects.filter(pk=run.pk).update(failures=0, error="")
     if not done:
         with transaction.atomic():
             lease.fence(state=SyncRun.State.QUEUED, lease_token=None)
@@ -196,7 +258,7 @@ def _incremental(link_id: int, *, pull_in: bool) -> None:
 def queue_push(company_id: int) -> None:
     """Listener for records' outbox: pushes at once where the company's link is connected."""
     for link in SyncLink.objects.connected().filter(company_id=company_id).select_related("host"):
-        push_outbox.apply_async(args=[link.pk], queue=link.host.queue)
+        _send(push_outbox, link.pk, link.host.queue)
 
 
 @shared_task(name="syncengine.start_due_runs", time_limit=60)
@@ -239,8 +301,8 @@ def tick() -> None:
     is online (notifications and the outbox listener do the quick work)."""
     for link in SyncLink.objects.connected().select_related("host"):
         if link.host.is_online():
-            pull_changes.apply_async(args=[link.pk], queue=link.host.queue, expires=120)
-            push_outbox.apply_async(args=[link.pk], queue=link.host.queue, expires=120)
+            _send(pull_changes, link.pk, link.host.queue, expires=120)
+            _send(push_outbox, link.pk, link.host.queue, expires=120)
 
 
 @shared_task(name="syncengine.purge_conflicts", time_limit=120)

@@ -108,6 +108,28 @@ def test_an_online_edit_sends_a_push_to_the_hosts_queue_after_the_commit(
     assert pushes_sent == [(synced.pk, synced.host.queue)]
 
 
+def test_an_online_edit_while_the_broker_is_down_is_kept_and_pushed_by_the_next_tick(
+    synced, connector, monkeypatch
+):
+    """Found by the fault tests (Redis restarted): the push sent after the commit raised, so
+    an edit that was saved answered with an error."""
+    from kombu.exceptions import OperationalError
+
+    from syncengine import tasks
+
+    def broker_down(**options):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.push_outbox, "apply_async", broker_down)
+    contact = synced.company.contacts.get(source_id=8)
+    update_record(record=contact, values={"city": "Urk"})  # does not raise
+
+    assert OutboxEntry.objects.unfinished().filter(record_id=contact.pk).exists()
+    push_outbox(link=synced, connector=connector)  # what the tick's push does
+    assert_same(synced, connector)
+    assert connector.fetch_rows("contacts", [8])[8]["city"] == "Urk"
+
+
 def test_an_entry_that_keeps_failing_is_refused_after_its_attempts(synced, connector, settings):
     settings.SYNC_MAX_PUSH_ATTEMPTS = 2
     update_record(record=synced.company.contacts.get(source_id=9), values={"city": "Emmen"})

@@ -1,4 +1,8 @@
+import os
+import socket
+import subprocess
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -6,6 +10,7 @@ from django.utils import timezone
 
 from licensing.models import AddOnProduct, CompanyDatabase, LicenceLink
 from syncengine import tasks
+from syncengine.companydb.errors import DatabaseUnreachable
 from syncengine.host import CREDENTIAL_FILE_VARIABLE, HostCredentials
 from syncengine.models import Conflict, SyncHost, SyncLink, SyncRun
 from syncengine.services import LinkRefused, connect_database, start_initial_sync
@@ -99,6 +104,55 @@ def test_a_run_whose_worker_died_is_handed_on_by_the_reaper(link, sent):
     assert len(sent) == 1
 
 
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_a_run_whose_worker_process_here_died_is_taken_over_at_once_by_its_redelivered_task(
+    link, host_file, sent
+):
+    """A worker's child killed mid-step: acks_late + reject_on_worker_lost bring its task
+    back at once, and the run is taken over without waiting for the lease to expire."""
+    here = socket.gethostname()
+    old_token = uuid.uuid4()
+    run = SyncRun.objects.create(
+        link=link,
+        kind=SyncRun.Kind.INITIAL,
+        state=SyncRun.State.RUNNING,
+        lease_owner=f"{here}:{_dead_pid()}",
+        lease_token=old_token,
+        lease_expires_at=timezone.now() + timedelta(minutes=2),
+        attempts=1,
+    )
+    tasks.run_sync(run.pk)
+    run.refresh_from_db()
+    assert run.attempts == 2
+    assert run.lease_token != old_token
+    assert run.high_water_mark is not None  # it did the step
+
+
+@pytest.mark.parametrize("owner", ["living", "elsewhere"])
+def test_a_running_run_of_a_living_process_or_another_computer_is_left_to_its_lease(
+    link, host_file, sent, owner
+):
+    lease_owner = f"{socket.gethostname()}:{os.getpid()}" if owner == "living" else "other-pc:12345"
+    run = SyncRun.objects.create(
+        link=link,
+        kind=SyncRun.Kind.INITIAL,
+        state=SyncRun.State.RUNNING,
+        lease_owner=lease_owner,
+        lease_token=uuid.uuid4(),
+        lease_expires_at=timezone.now() + timedelta(minutes=2),
+        attempts=1,
+    )
+    tasks.run_sync(run.pk)
+    run.refresh_from_db()
+    assert run.attempts == 1
+    assert run.lease_owner == lease_owner
+
+
 def test_run_sync_works_in_short_steps_and_is_harmless_twice(
     link, connector, host_file, sent, settings
 ):
@@ -118,6 +172,46 @@ def test_run_sync_works_in_short_steps_and_is_harmless_twice(
     run.refresh_from_db()
     assert run.attempts == steps
     assert_same(link, connector)
+
+
+def test_a_long_first_sync_waits_visibly_while_its_company_database_is_unreachable(
+    link, connector, host_file, sent, settings, monkeypatch
+):
+    """Found by the fault tests: the limit counted every step, so a first sync past its tenth
+    step failed at the first hiccup of its company database. Only failures in a row count."""
+    settings.SYNC_MAX_PUSH_ATTEMPTS = 3
+    run = SyncRun.objects.create(link=link, kind=SyncRun.Kind.INITIAL, state="queued", attempts=12)
+    opener = tasks.open_company_database
+
+    def unreachable(**options):
+        raise DatabaseUnreachable("The PostgreSQL server at kantoor:5432 cannot be reached.")
+
+    monkeypatch.setattr(tasks, "open_company_database", unreachable)
+    for failures in (1, 2):
+        tasks.run_sync(run.pk)
+        run.refresh_from_db()
+        assert run.state == SyncRun.State.QUEUED
+        assert (run.failures, run.error) == (
+            failures,
+            "The PostgreSQL server at kantoor:5432 cannot be reached.",
+        )
+        SyncRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now())
+
+    monkeypatch.setattr(tasks, "open_company_database", opener)
+    tasks.run_sync(run.pk)  # back: the step goes through, and what held it back is over
+    run.refresh_from_db()
+    assert (run.state, run.failures, run.error) in {
+        (SyncRun.State.QUEUED, 0, ""),
+        (SyncRun.State.DONE, 0, ""),
+    }
+    assert "cannot be reached" in "".join(link.trace_text())
+
+    monkeypatch.setattr(tasks, "open_company_database", unreachable)
+    SyncRun.objects.filter(pk=run.pk).update(state="queued")
+    for _attempt in range(3):
+        tasks.run_sync(run.pk)
+    run.refresh_from_db()
+    assert run.state == SyncRun.State.FAILED  # three in a row: the limit
 
 
 def test_a_refused_first_sync_fails_the_run_and_the_link_with_the_reason(
