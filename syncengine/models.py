@@ -348,6 +348,8 @@ class SyncRun(models.Model):
                 name="one_active_run_per_link",
             )
         ]
+        # The history of a link, latest first (the dashboard's runs and its 14-day chart).
+        indexes = [models.Index(fields=["link", "-finished_at"], name="run_by_link_finished")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.link} · {self.get_state_display()}"
