@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from accounts.models import AccessProfile, Membership, User
+from accounts.models import AccessProfile, ApiToken, Membership, User
 from accounts.rights import READ_ONLY, SUPER_USER
 from licensing.models import (
     AddOnProduct,
@@ -22,6 +24,16 @@ from licensing.models import (
     LicenceLink,
     Plan,
     Service,
+)
+from records.models import (
+    Activity,
+    Contact,
+    ContactPerson,
+    Invoice,
+    Order,
+    OrderLine,
+    Product,
+    TimesheetLine,
 )
 from syncengine.models import HostDatabase, SyncHost, SyncLink, digest
 
@@ -272,3 +284,111 @@ def connect(made: Activatable, **options: Any) -> SyncLink:
     )
     link.set_state(SyncLink.State.CONNECTED)
     return link
+
+
+# --- records and the REST API -----------------------------------------------------------------
+# Records as the synchronisation stores them: known to the company database, nothing pending.
+
+
+class _RecordFactory(factory.django.DjangoModelFactory[Any]):
+    source_id = factory.Sequence(lambda n: 10_000 + n)
+    row_version = 1
+
+
+class ContactFactory(_RecordFactory):
+    class Meta:
+        model = Contact
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"Klant {n:05d} B.V.")
+    city = "Zwolle"
+
+
+class ContactPersonFactory(_RecordFactory):
+    class Meta:
+        model = ContactPerson
+
+    contact = factory.SubFactory(ContactFactory)
+    company = factory.SelfAttribute("contact.company")
+    first_name = "Anna"
+    last_name = factory.Sequence(lambda n: f"Jansen {n}")
+
+
+class ProductFactory(_RecordFactory):
+    class Meta:
+        model = Product
+
+    company = factory.SubFactory(CompanyFactory)
+    sku = factory.Sequence(lambda n: f"ART-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n:05d}")
+    price = Decimal("12.50")
+
+
+class OrderFactory(_RecordFactory):
+    class Meta:
+        model = Order
+
+    contact = factory.SubFactory(ContactFactory)
+    company = factory.SelfAttribute("contact.company")
+    number = factory.Sequence(lambda n: f"O{20000 + n}")
+    status = Order.Status.QUOTE
+
+
+class OrderLineFactory(_RecordFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    company = factory.SelfAttribute("order.company")
+    description = "Montage"
+    quantity = Decimal("2")
+    unit_price = Decimal("45.00")
+
+
+class ActivityFactory(_RecordFactory):
+    class Meta:
+        model = Activity
+
+    company = factory.SubFactory(CompanyFactory)
+    subject = factory.Sequence(lambda n: f"Bellen {n}")
+    kind = Activity.Kind.CALL
+    starts_at = factory.LazyFunction(timezone.now)
+
+
+class TimesheetLineFactory(_RecordFactory):
+    class Meta:
+        model = TimesheetLine
+
+    company = factory.SubFactory(CompanyFactory)
+    employee_source_id = 1
+    work_date = factory.LazyFunction(timezone.localdate)
+    hours = Decimal("7.50")
+
+
+class InvoiceFactory(_RecordFactory):
+    class Meta:
+        model = Invoice
+
+    contact = factory.SubFactory(ContactFactory)
+    company = factory.SelfAttribute("contact.company")
+    number = factory.Sequence(lambda n: f"F{30000 + n}")
+    invoice_date = factory.LazyFunction(timezone.localdate)
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+    total = Decimal("121.00")
+
+
+def member_with_plan(profile: str = SUPER_USER, **fields: Any) -> Membership:
+    """A member with the template `profile` of a company whose valid agreement's plan has all
+    six work areas, so that the profile's rights are what they can do."""
+    agreement = AgreementFactory.create()
+    return MembershipFactory.create(
+        company=agreement.company, profile=AccessProfile.objects.template(profile), **fields
+    )
+
+
+def api_client(membership: Membership) -> APIClient:
+    """A DRF test client calling as `membership` with a new personal API token."""
+    _token, secret = ApiToken.issue(membership=membership, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
