@@ -191,6 +191,13 @@ class RecordViewSet(viewsets.ModelViewSet):
     def membership(self) -> Membership:
         return api_membership(self.request)
 
+    def check_permissions(self, request: Request) -> None:
+        # A write to a read-only area (invoices) is 405 for everyone, before the rights are
+        # asked: nobody's rights could allow it.
+        if (request.method or "").lower() not in self.http_method_names:
+            raise MethodNotAllowed(request.method or "")
+        super().check_permissions(request)
+
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator
             return self.model.objects.none()  # type: ignore[attr-defined]

@@ -381,6 +381,8 @@ def member_with_plan(profile: str = SUPER_USER, **fields: Any) -> Membership:
     """A member with the template `profile` of a company whose valid agreement's plan has all
     six work areas, so that the profile's rights are what they can do."""
     agreement = AgreementFactory.create()
+    if "user" not in fields:
+        fields["user__password"] = None  # no sign-in by password: spares a slow hash
     return MembershipFactory.create(
         company=agreement.company, profile=AccessProfile.objects.template(profile), **fields
     )
