@@ -666,6 +666,8 @@ class ApiToken(models.Model):
 
     def note_use(self) -> None:
         now = timezone.now()
+        if self.last_used_at is not None and self.last_used_at > now - self.LAST_USED_INTERVAL:
+            return
         stale = models.Q(last_used_at__isnull=True) | models.Q(
             last_used_at__lt=now - self.LAST_USED_INTERVAL
         )
