@@ -234,3 +234,12 @@ def test_the_time_of_last_use_is_noted():
     bearer(secret).get(CONTACTS)
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_my_id_pages_link_to_the_tokens_of_a_member_only(client):
+    member = member_with_plan()
+    client.force_login(member.user)
+    assert reverse("portal:api_tokens") in client.get(reverse("account_email")).text
+
+    client.force_login(UserFactory.create(password=None))
+    assert reverse("portal:api_tokens") not in client.get(reverse("account_email")).text
