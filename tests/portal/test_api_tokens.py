@@ -243,3 +243,19 @@ def test_my_id_pages_link_to_the_tokens_of_a_member_only(client):
 
     client.force_login(UserFactory.create(password=None))
     assert reverse("portal:api_tokens") not in client.get(reverse("account_email")).text
+
+
+def test_staff_revoke_a_leaked_token_in_the_administration(client):
+    member = member_with_plan()
+    token, secret = ApiToken.issue(membership=member, name="Webshop")
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True, password=None))
+
+    listed = client.get("/admin/accounts/apitoken/")
+    response = client.post(
+        "/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}
+    )
+
+    assert token.prefix in listed.text
+    assert token.token_hash not in client.get(f"/admin/accounts/apitoken/{token.pk}/change/").text
+    assert response.status_code == 302
+    assert bearer(secret).get(CONTACTS).status_code == 401
