@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.functional import cached_property
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,6 +51,8 @@ from accounts.rights import Area, Level
 from licensing.serializers import AgreementSerializer
 from portal import serializers as shapes
 from portal.api_auth import ApiTokenAuthentication, api_membership
+from portal.employees import link_employee
+from portal.models import TimeSheetSettings
 from records.models import (
     Activity,
     Contact,
@@ -548,9 +553,14 @@ class ActivityViewSet(RecordViewSet):
     ordering = ["-starts_at"]
 
 
+_LINE_FIELDS = ("work_date", "hours", "employee_source_id")
+
+
 class TimesheetLineViewSet(RecordViewSet):
     """Hours. Without "Everyone's hours", a member sees and writes only the lines of the
-    employee their membership is linked to (none while it is linked to no employee)."""
+    employee they are (portal.employees.link_employee; none while they are no employee). Every
+    write keeps the company's time-sheet settings, as on the pages: the day (not in the future,
+    not too far back, weekends), the step, and at most 24 hours a day."""
 
     area = Area.TIME_SHEETS
     related_name = "timesheet_lines"
@@ -560,28 +570,84 @@ class TimesheetLineViewSet(RecordViewSet):
     ordering_fields = ["work_date", "id"]
     ordering = ["-work_date"]
 
+    @cached_property
+    def own_employee(self) -> int | None:
+        return link_employee(self.membership)
+
     def get_queryset(self) -> QuerySet[Any]:
         queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False) or self.membership.may("time_sheets.all"):
             return queryset
-        return queryset.filter(employee_source_id=self.membership.employee_id)
+        return queryset.filter(employee_source_id=self.own_employee)
 
     def check_write(self, *, record: Record | None, values: dict[str, Any]) -> None:
-        own = self.membership.employee_id
-        if record is None and "employee_source_id" not in values:
-            if own is None:
+        line: TimesheetLine | None = record  # type: ignore[assignment]
+        if line is None and "employee_source_id" not in values:
+            if self.own_employee is None:
                 raise serializers.ValidationError(
                     {"employee_id": [_("Name the employee whose hours these are.")]}
                 )
-            values["employee_source_id"] = own
+            values["employee_source_id"] = self.own_employee
+        self._check_whose(values.get("employee_source_id"))
+        settings, today = self._settings_and_today()
+        if line is not None:
+            self._check_still_open(line, settings, today)
+        # Required on a new line, so the serializer made sure they are there.
+        before = {} if line is None else {field: getattr(line, field) for field in _LINE_FIELDS}
+        after = {**before, **values}
+        work_date: datetime.date = after["work_date"]
+        hours: Decimal = after["hours"]
+        try:
+            settings.check_day(work_date, today=today)
+        except DjangoValidationError as refused:
+            raise serializers.ValidationError({"work_date": refused.messages}) from None
+        others = self.membership.company.timesheet_lines.filter(
+            employee_source_id=after["employee_source_id"], work_date=work_date
+        )
+        if line is not None:
+            others = others.exclude(pk=line.pk)
+        day_total = others.aggregate(total=Sum("hours"))["total"] or Decimal(0)
+        try:
+            settings.check_hours(hours, day_total=day_total)
+        except DjangoValidationError as refused:
+            raise serializers.ValidationError({"hours": refused.messages}) from None
+
+    def check_delete(self, *, record: Record) -> None:
+        line: TimesheetLine = record  # type: ignore[assignment]
+        settings, today = self._settings_and_today()
+        try:
+            settings.check_day(line.work_date, today=today)
+        except DjangoValidationError as closed:
+            raise Conflict(
+                _("These hours can no longer be deleted online: %(reason)s")
+                % {"reason": " ".join(closed.messages)}
+            ) from None
+
+    def _check_whose(self, employee: int | None) -> None:
         if self.membership.may("time_sheets.all"):
             return
-        if own is None:
+        if self.own_employee is None:
             raise PermissionDenied(
                 _("Your membership is linked to no employee, so you have no hours to write.")
             )
-        if values.get("employee_source_id", own) != own:
+        if employee is not None and employee != self.own_employee:
             raise PermissionDenied(_("You may write only your own hours."))
+
+    def _settings_and_today(self) -> tuple[TimeSheetSettings, datetime.date]:
+        company = self.membership.company
+        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(company.time_zone))
+        return TimeSheetSettings.for_company(company), today
+
+    def _check_still_open(
+        self, line: TimesheetLine, settings: TimeSheetSettings, today: datetime.date
+    ) -> None:
+        try:
+            settings.check_day(line.work_date, today=today)
+        except DjangoValidationError:
+            raise Conflict(
+                _("The hours of %(date)s can no longer be changed online.")
+                % {"date": formats.localize(line.work_date)}
+            ) from None
 
 
 class InvoiceViewSet(RecordViewSet):

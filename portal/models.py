@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from licensing.models import LicenceLink
+from licensing.models import Company, LicenceLink
 from syncengine.models import SyncRun
 
 
@@ -99,3 +106,102 @@ class UnsentEdit(models.Model):
     def op_label(self) -> str:
         labels = {"I": _("Added"), "U": _("Changed"), "D": _("Deleted")}
         return str(labels.get(self.op, self.op))
+
+
+class TimeSheetSettings(models.Model):
+    """A company's rules for registering hours (one row per company; until a super user saves
+    them, `for_company` gives the defaults). Every hour registered online is checked against
+    them by `check`."""
+
+    STEPS = [
+        (Decimal("0.01"), _("1 minute (0.01 h)")),
+        (Decimal("0.10"), _("6 minutes (0.1 h)")),
+        (Decimal("0.25"), _("A quarter of an hour (0.25 h)")),
+        (Decimal("0.50"), _("Half an hour (0.5 h)")),
+        (Decimal("1.00"), _("An hour (1 h)")),
+    ]
+
+    company = models.OneToOneField(
+        "licensing.Company",
+        on_delete=models.CASCADE,
+        related_name="time_sheet_settings",
+        verbose_name=_("company"),
+    )
+    day_hours = models.DecimalField(
+        _("hours of a normal working day"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("8.00"),
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("24"))],
+        help_text=_("Offered for a new line, and a day's total is compared with it."),
+    )
+    weekends = models.BooleanField(
+        _("hours may be registered on Saturdays and Sundays"), default=False
+    )
+    step = models.DecimalField(
+        _("smallest step"),
+        max_digits=3,
+        decimal_places=2,
+        choices=STEPS,
+        default=Decimal("0.25"),
+        help_text=_("Hours are registered in whole multiples of it."),
+    )
+    days_back = models.PositiveSmallIntegerField(
+        _("days back that hours may still be changed"),
+        default=14,
+        validators=[MaxValueValidator(366)],
+        help_text=_(
+            "Hours of a day longer ago cannot be added, changed or deleted online any more "
+            "(0: only today's)."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("time-sheet settings")
+        verbose_name_plural = _("time-sheet settings")
+
+    def __str__(self) -> str:
+        return str(self.company)
+
+    @classmethod
+    def for_company(cls, company: Company) -> TimeSheetSettings:
+        """The company's settings; the defaults (unsaved) when nobody has set them yet."""
+        found = cls.objects.filter(company=company).first()
+        return found if found is not None else cls(company=company)
+
+    def earliest_day(self, today: datetime.date) -> datetime.date:
+        """The first day whose hours may still be added, changed or deleted."""
+        return today - datetime.timedelta(days=self.days_back)
+
+    def check_day(self, work_date: datetime.date, *, today: datetime.date) -> None:
+        """ValidationError when hours of `work_date` may not be written (today: the company's)."""
+        if work_date > today:
+            raise ValidationError(_("Hours can only be registered for today or earlier days."))
+        if work_date < self.earliest_day(today):
+            raise ValidationError(
+                ngettext(
+                    "Hours can be added or changed up to %(days)d day back only.",
+                    "Hours can be added or changed up to %(days)d days back only.",
+                    self.days_back,
+                )
+                % {"days": self.days_back}
+            )
+        if not self.weekends and work_date.isoweekday() >= 6:
+            raise ValidationError(_("Hours cannot be registered on Saturdays and Sundays."))
+
+    def check_hours(self, hours: Decimal, *, day_total: Decimal) -> None:
+        """ValidationError when `hours` is not a positive multiple of the step, or would make
+        the employee's `day_total` (their other hours that day) more than 24."""
+        if hours <= 0:
+            raise ValidationError(_("Enter a number of hours above zero."))
+        if hours % self.step:
+            raise ValidationError(
+                _("Enter the hours in steps of %(step)s h.")
+                % {"step": localize(self.step.normalize())}
+            )
+        if day_total + hours > 24:
+            raise ValidationError(
+                _("A day has 24 hours; %(hours)s h are registered on it already.")
+                % {"hours": localize(day_total)}
+            )

@@ -7,11 +7,14 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from portal import (
+    activity_views,
     api_token_views,
+    contact_views,
     host_views,
     licence_views,
     member_views,
     online_desktop_views,
+    time_sheet_views,
     user_admin_views,
     views,
     wizard_views,
@@ -60,6 +63,49 @@ portal_patterns = [
         name="invitation_revoke",
     ),
     path("invitation/<str:token>/", user_admin_views.invitation_accept, name="invitation_accept"),
+    path("contacts/", contact_views.contacts, name="contacts"),
+    path("contacts/new/", contact_views.contact_add, name="contact_add"),
+    path("contacts/lookup/", contact_views.contact_lookup, name="contact_lookup"),
+    path("contacts/<int:contact_id>/", contact_views.contact_detail, name="contact_detail"),
+    path("contacts/<int:contact_id>/edit/", contact_views.contact_edit, name="contact_edit"),
+    path("contacts/<int:contact_id>/delete/", contact_views.contact_delete, name="contact_delete"),
+    path("contacts/<int:contact_id>/persons/new/", contact_views.person_add, name="person_add"),
+    path(
+        "contacts/<int:contact_id>/persons/<int:person_id>/edit/",
+        contact_views.person_edit,
+        name="person_edit",
+    ),
+    path(
+        "contacts/<int:contact_id>/persons/<int:person_id>/delete/",
+        contact_views.person_delete,
+        name="person_delete",
+    ),
+    path("activities/", activity_views.activities, name="activities"),
+    path("activities/calendar/", activity_views.activity_calendar, name="activity_calendar"),
+    path("activities/new/", activity_views.activity_add, name="activity_add"),
+    path("activities/<int:activity_id>/", activity_views.activity_detail, name="activity_detail"),
+    path("activities/<int:activity_id>/edit/", activity_views.activity_edit, name="activity_edit"),
+    path("activities/<int:activity_id>/done/", activity_views.activity_done, name="activity_done"),
+    path(
+        "activities/<int:activity_id>/delete/",
+        activity_views.activity_delete,
+        name="activity_delete",
+    ),
+    path("time-sheets/", time_sheet_views.time_sheets, name="time_sheets"),
+    path("time-sheets/new/", time_sheet_views.time_sheet_add, name="time_sheet_add"),
+    path(
+        "time-sheets/<int:line_id>/edit/", time_sheet_views.time_sheet_edit, name="time_sheet_edit"
+    ),
+    path(
+        "time-sheets/<int:line_id>/delete/",
+        time_sheet_views.time_sheet_delete,
+        name="time_sheet_delete",
+    ),
+    path(
+        "time-sheets/settings/",
+        time_sheet_views.time_sheet_settings,
+        name="time_sheet_settings",
+    ),
     path("company/api-tokens/", api_token_views.api_tokens, name="api_tokens"),
     path(
         "company/api-tokens/<int:token_id>/revoke/",

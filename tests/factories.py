@@ -286,106 +286,118 @@ def connect(made: Activatable, **options: Any) -> SyncLink:
     return link
 
 
-# --- records and the REST API -----------------------------------------------------------------
-# Records as the synchronisation stores them: known to the company database, nothing pending.
+# --- records (the work areas) ------------------------------------------------------------------
 
 
-class _RecordFactory(factory.django.DjangoModelFactory[Any]):
-    source_id = factory.Sequence(lambda n: 10_000 + n)
+def member(
+    *, company: Company | None = None, template: str = SUPER_USER, **fields: Any
+) -> Membership:
+    """A member of `company` (new if None) holding access-profile template `template`, the
+    company having a valid agreement whose plan includes every work area."""
+    company = company or CompanyFactory.create()
+    if company.current_agreement() is None:
+        AgreementFactory.create(company=company)
+    return MembershipFactory.create(
+        company=company, profile=AccessProfile.objects.template(template), **fields
+    )
+
+
+class RecordFactory(factory.django.DjangoModelFactory[Any]):
+    """A record as the synchronisation stores it: known to the company database, synced."""
+
+    class Meta:
+        abstract = True
+
+    company = factory.SubFactory(CompanyFactory)
+    source_id = factory.Sequence(lambda n: n + 1)
     row_version = 1
 
 
-class ContactFactory(_RecordFactory):
+class ContactFactory(RecordFactory):
     class Meta:
         model = Contact
 
-    company = factory.SubFactory(CompanyFactory)
-    name = factory.Sequence(lambda n: f"Klant {n:05d} B.V.")
-    city = "Zwolle"
+    name = factory.Faker("company", locale="nl_NL")
+    city = factory.Faker("city", locale="nl_NL")
+    email = factory.Faker("company_email", locale="nl_NL")
 
 
-class ContactPersonFactory(_RecordFactory):
+class ContactPersonFactory(RecordFactory):
     class Meta:
         model = ContactPerson
 
-    contact = factory.SubFactory(ContactFactory)
-    company = factory.SelfAttribute("contact.company")
-    first_name = "Anna"
-    last_name = factory.Sequence(lambda n: f"Jansen {n}")
+    contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
+    first_name = factory.Faker("first_name", locale="nl_NL")
+    last_name = factory.Faker("last_name", locale="nl_NL")
 
 
-class ProductFactory(_RecordFactory):
+class ProductFactory(RecordFactory):
     class Meta:
         model = Product
 
-    company = factory.SubFactory(CompanyFactory)
     sku = factory.Sequence(lambda n: f"ART-{n:05d}")
-    name = factory.Sequence(lambda n: f"Product {n:05d}")
+    name = factory.Sequence(lambda n: f"Artikel {n}")
     price = Decimal("12.50")
 
 
-class OrderFactory(_RecordFactory):
+class OrderFactory(RecordFactory):
     class Meta:
         model = Order
 
-    contact = factory.SubFactory(ContactFactory)
-    company = factory.SelfAttribute("contact.company")
-    number = factory.Sequence(lambda n: f"O{20000 + n}")
-    status = Order.Status.QUOTE
+    number = factory.Sequence(lambda n: f"ORD-{n:05d}")
+    contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
+    status = Order.Status.ORDER
 
 
-class OrderLineFactory(_RecordFactory):
+class OrderLineFactory(RecordFactory):
     class Meta:
         model = OrderLine
 
-    order = factory.SubFactory(OrderFactory)
-    company = factory.SelfAttribute("order.company")
-    description = "Montage"
+    order = factory.SubFactory(OrderFactory, company=factory.SelfAttribute("..company"))
+    product = factory.SubFactory(ProductFactory, company=factory.SelfAttribute("..company"))
+    description = factory.SelfAttribute("product.name")
     quantity = Decimal("2")
-    unit_price = Decimal("45.00")
+    unit_price = factory.SelfAttribute("product.price")
 
 
-class ActivityFactory(_RecordFactory):
+class ActivityFactory(RecordFactory):
     class Meta:
         model = Activity
 
-    company = factory.SubFactory(CompanyFactory)
-    subject = factory.Sequence(lambda n: f"Bellen {n}")
-    kind = Activity.Kind.CALL
+    subject = factory.Sequence(lambda n: f"Afspraak {n}")
+    kind = Activity.Kind.MEETING
     starts_at = factory.LazyFunction(timezone.now)
 
 
-class TimesheetLineFactory(_RecordFactory):
+class TimesheetLineFactory(RecordFactory):
     class Meta:
         model = TimesheetLine
 
-    company = factory.SubFactory(CompanyFactory)
     employee_source_id = 1
     work_date = factory.LazyFunction(timezone.localdate)
     hours = Decimal("7.50")
 
 
-class InvoiceFactory(_RecordFactory):
+class InvoiceFactory(RecordFactory):
     class Meta:
         model = Invoice
 
-    contact = factory.SubFactory(ContactFactory)
-    company = factory.SelfAttribute("contact.company")
-    number = factory.Sequence(lambda n: f"F{30000 + n}")
+    number = factory.Sequence(lambda n: f"F{n:06d}")
+    contact = factory.SubFactory(ContactFactory, company=factory.SelfAttribute("..company"))
     invoice_date = factory.LazyFunction(timezone.localdate)
     due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
     total = Decimal("121.00")
 
 
-def member_with_plan(profile: str = SUPER_USER, **fields: Any) -> Membership:
-    """A member with the template `profile` of a company whose valid agreement's plan has all
-    six work areas, so that the profile's rights are what they can do."""
-    agreement = AgreementFactory.create()
+# --- the REST API -------------------------------------------------------------------------------
+
+
+def api_member(template: str = SUPER_USER, **fields: Any) -> Membership:
+    """`member()` of a new company, whose ID has no password to hash (the API's tests sign in
+    with tokens): the slow hash would be most of a test's time."""
     if "user" not in fields:
-        fields["user__password"] = None  # no sign-in by password: spares a slow hash
-    return MembershipFactory.create(
-        company=agreement.company, profile=AccessProfile.objects.template(profile), **fields
-    )
+        fields["user__password"] = None
+    return member(template=template, **fields)
 
 
 def api_client(membership: Membership) -> APIClient:

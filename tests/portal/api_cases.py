@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from django.utils import timezone
 
 from accounts.rights import Area
 from licensing.models import Company
@@ -20,6 +23,15 @@ from tests.factories import (
     ProductFactory,
     TimesheetLineFactory,
 )
+
+
+def a_working_day() -> datetime.date:
+    """Today, or the last weekday before it: a day whose hours the default time-sheet settings
+    let anyone write (not ahead, not on a weekend, not too long ago)."""
+    day = timezone.localdate()
+    while day.isoweekday() >= 6:
+        day -= datetime.timedelta(days=1)
+    return day
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ CASES = [
     Case(
         "contact-person",
         Area.CONTACTS,
-        lambda company: ContactPersonFactory.create(contact__company=company),
+        lambda company: ContactPersonFactory.create(company=company),
         lambda company: {"contact": ContactFactory.create(company=company).pk, "last_name": "Bos"},
         ("position", "Inkoper"),
     ),
@@ -71,7 +83,7 @@ CASES = [
     Case(
         "order",
         Area.ORDERS,
-        lambda company: OrderFactory.create(contact__company=company),
+        lambda company: OrderFactory.create(company=company),
         lambda company: {
             "number": "O-1",
             "contact": ContactFactory.create(company=company).pk,
@@ -82,9 +94,9 @@ CASES = [
     Case(
         "order-line",
         Area.ORDERS,
-        lambda company: OrderLineFactory.create(order__contact__company=company),
+        lambda company: OrderLineFactory.create(company=company),
         lambda company: {
-            "order": OrderFactory.create(contact__company=company).pk,
+            "order": OrderFactory.create(company=company).pk,
             "description": "Kraan",
             "quantity": "2.000",
             "unit_price": "19.95",
@@ -105,14 +117,18 @@ CASES = [
     Case(
         "time-sheet-line",
         Area.TIME_SHEETS,
-        lambda company: TimesheetLineFactory.create(company=company),
-        lambda company: {"employee_id": 1, "work_date": "2026-05-01", "hours": "7.50"},
+        lambda company: TimesheetLineFactory.create(company=company, work_date=a_working_day()),
+        lambda company: {
+            "employee_id": 1,
+            "work_date": a_working_day().isoformat(),
+            "hours": "7.50",
+        },
         ("hours", "8.00"),
     ),
     Case(
         "invoice",
         Area.INVOICES,
-        lambda company: InvoiceFactory.create(contact__company=company),
+        lambda company: InvoiceFactory.create(company=company),
         lambda company: {"number": "F-1", "contact": ContactFactory.create(company=company).pk},
         ("paid", True),
         writable=False,

@@ -10,14 +10,14 @@ from portal.api import ContactViewSet
 from records.models import Contact
 from records.services import update_record
 from tests.concurrency import at_the_same_moment
-from tests.factories import ContactFactory, api_client, member_with_plan
+from tests.factories import ContactFactory, api_client, api_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def member():
-    return member_with_plan()
+    return api_member()
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_a_change_written_after_the_check_stops_a_delete_too(client, contact, mo
 
 @pytest.mark.django_db(transaction=True)
 def test_two_changes_on_the_same_version_at_once_one_wins_the_other_is_412():
-    member = member_with_plan()
+    member = api_member()
     contact = ContactFactory.create(company=member.company, city="Zwolle")
     seen = f'"{contact.version}"'
     first_client, second_client = api_client(member), api_client(member)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import api_client, member_with_plan
+from tests.factories import api_client, api_member
 from tests.portal.api_cases import CASES, Case
 from tests.urlwalk import routes
 
@@ -30,12 +30,12 @@ def test_the_walk_finds_every_record_route_and_each_has_a_case():
 
 @pytest.fixture
 def ours():
-    return member_with_plan(employee_id=1)
+    return api_member(employee_id=1)
 
 
 @pytest.fixture
 def theirs():
-    return member_with_plan(employee_id=1)
+    return api_member(employee_id=1)
 
 
 @pytest.mark.parametrize("route", API_ROUTES_WITH_AN_ID, ids=lambda route: route.pattern)

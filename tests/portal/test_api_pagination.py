@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from records.models import Contact
-from tests.factories import ContactFactory, api_client, member_with_plan
+from tests.factories import ContactFactory, api_client, api_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def member():
-    return member_with_plan()
+    return api_member()
 
 
 def names_of_every_page(client, url: str) -> tuple[list[str], int]:

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import api_client, member_with_plan
+from tests.factories import api_client, api_member
 from tests.portal.api_cases import CASES, Case
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def queries_of(client, url: str) -> int:
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_a_list_costs_the_same_queries_for_3_rows_as_for_40(case: Case):
-    member = member_with_plan(employee_id=1)
+    member = api_member(employee_id=1)
     client = api_client(member)
     for _ in range(3):
         case.make(member.company)
@@ -39,7 +39,7 @@ def test_a_list_costs_the_same_queries_for_3_rows_as_for_40(case: Case):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_a_detail_costs_a_few_queries(case: Case):
-    member = member_with_plan(employee_id=1)
+    member = api_member(employee_id=1)
     client = api_client(member)
     record = case.make(member.company)
     client.get(case.detail(record.pk))

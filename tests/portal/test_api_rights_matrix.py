@@ -20,9 +20,9 @@ from tests.factories import (
     TimesheetLineFactory,
     UserFactory,
     api_client,
-    member_with_plan,
+    api_member,
 )
-from tests.portal.api_cases import CASES, Case
+from tests.portal.api_cases import CASES, Case, a_working_day
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +82,7 @@ def test_the_matrix_covers_every_template_and_work_area():
 
 def member(template: str):
     # Linked to employee 1, whose hours the time-sheet cases make.
-    return member_with_plan(template, employee_id=1)
+    return api_member(template, employee_id=1)
 
 
 @pytest.mark.parametrize(("template", "case"), MATRIX, ids=lambda value: str(value))
@@ -125,7 +125,7 @@ def test_writing_a_work_area(template: str, case: Case):
 
 
 def custom_member(areas: dict[str, str], functions: tuple[str, ...] = (), **fields):
-    membership = member_with_plan("read_only", **fields)
+    membership = api_member("read_only", **fields)
     profile = AccessProfile(company=membership.company, name="Custom")
     profile.set_rights(Rights.of(areas, functions))
     membership.profile = profile
@@ -163,7 +163,7 @@ def test_without_the_orders_function_a_quote_is_made_but_an_order_is_not(quotes_
 
 
 def test_without_the_orders_function_a_quote_is_not_made_an_order(quotes_only):
-    quote = OrderFactory.create(contact__company=quotes_only.company)
+    quote = OrderFactory.create(company=quotes_only.company, status="quote")
     response = api_client(quotes_only).patch(
         f"/api/v1/orders/{quote.pk}/",
         {"status": "order"},
@@ -177,9 +177,7 @@ def test_without_the_orders_function_a_quote_is_not_made_an_order(quotes_only):
 
 @pytest.mark.parametrize(("status", "expected"), [("quote", 200), ("order", 403)])
 def test_without_the_orders_function_only_a_quotes_lines_change(quotes_only, status, expected):
-    line = OrderLineFactory.create(
-        order__contact__company=quotes_only.company, order__status=status
-    )
+    line = OrderLineFactory.create(company=quotes_only.company, order__status=status)
     client = api_client(quotes_only)
 
     changed = client.patch(
@@ -203,7 +201,7 @@ def test_without_the_orders_function_only_a_quotes_lines_change(quotes_only, sta
 
 def test_with_the_orders_function_an_order_is_changed():
     sales = member("sales")
-    order = OrderFactory.create(contact__company=sales.company, status="order")
+    order = OrderFactory.create(company=sales.company, status="order")
     response = api_client(sales).patch(
         f"/api/v1/orders/{order.pk}/",
         {"notes": "Spoed"},
@@ -238,7 +236,7 @@ def test_without_everyones_hours_a_member_sees_only_their_own():
 def test_without_everyones_hours_a_member_writes_only_their_own():
     member_ = member("time_registration")
     client = api_client(member_)
-    day = {"work_date": "2026-05-01", "hours": "4.00"}
+    day = {"work_date": a_working_day().isoformat(), "hours": "4.00"}
 
     own = client.post("/api/v1/time-sheet-lines/", day, format="json")
     theirs = client.post("/api/v1/time-sheet-lines/", {**day, "employee_id": 2}, format="json")
@@ -258,14 +256,14 @@ def test_without_everyones_hours_a_member_writes_only_their_own():
 
 
 def test_a_member_linked_to_no_employee_has_no_hours_without_everyones_hours():
-    member_ = member_with_plan("time_registration")  # employee_id None
+    member_ = api_member("time_registration")  # employee_id None
     TimesheetLineFactory.create(company=member_.company, employee_source_id=1)
     client = api_client(member_)
 
     assert client.get("/api/v1/time-sheet-lines/").data["results"] == []
     response = client.post(
         "/api/v1/time-sheet-lines/",
-        {"work_date": "2026-05-01", "hours": "4.00", "employee_id": 1},
+        {"work_date": a_working_day().isoformat(), "hours": "4.00", "employee_id": 1},
         format="json",
     )
     assert response.status_code == 403

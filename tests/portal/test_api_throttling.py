@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import api_client, member_with_plan
+from tests.factories import api_client, api_member
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +24,14 @@ def statuses(client: APIClient, path: str, times: int) -> list[int]:
 
 
 def test_a_token_past_its_rate_is_answered_429_with_retry_after(three_a_minute):
-    client = api_client(member_with_plan())
+    client = api_client(api_member())
 
     assert statuses(client, "/api/v1/contacts/", 4) == [200, 200, 200, 429]
     assert int(client.get("/api/v1/contacts/")["Retry-After"]) > 0
 
 
 def test_each_token_has_its_own_count(three_a_minute):
-    member = member_with_plan()
+    member = api_member()
     first, second = api_client(member), api_client(member)
     statuses(first, "/api/v1/contacts/", 3)
     assert statuses(second, "/api/v1/contacts/", 1) == [200]
@@ -39,7 +39,7 @@ def test_each_token_has_its_own_count(three_a_minute):
 
 
 def test_the_browsers_session_is_counted_per_id(three_a_minute):
-    member = member_with_plan()
+    member = api_member()
     browser = APIClient()
     browser.force_login(member.user)
     assert statuses(browser, "/api/v1/products/", 4) == [200, 200, 200, 429]

@@ -16,7 +16,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
     api_client,
-    member_with_plan,
+    api_member,
 )
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def make_token(client, membership, name="Webshop"):
 
 
 def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(client):
-    member = member_with_plan()
+    member = api_member()
 
     response = make_token(client, member)
 
@@ -63,13 +63,13 @@ def test_a_new_token_is_shown_once_and_only_its_hash_is_stored(client):
 
 
 def test_the_secret_is_not_kept_in_the_session(client):
-    member = member_with_plan()
+    member = api_member()
     secret = make_token(client, member).context["secret"]
     assert secret not in str(dict(client.session))
 
 
 def test_the_page_lists_only_the_members_own_tokens_of_the_current_company(client):
-    member = member_with_plan()
+    member = api_member()
     colleague = MembershipFactory.create(company=member.company)
     elsewhere = MembershipFactory.create(user=member.user)
     ApiToken.issue(membership=member, name="Mine")
@@ -88,14 +88,14 @@ def test_the_page_lists_only_the_members_own_tokens_of_the_current_company(clien
 
 
 def test_a_token_without_a_name_is_refused(client):
-    member = member_with_plan()
+    member = api_member()
     response = make_token(client, member, name="  ")
     assert response.status_code == 400
     assert not ApiToken.objects.exists()
 
 
 def test_a_member_cannot_hold_more_than_the_limit_of_active_tokens(client):
-    member = member_with_plan()
+    member = api_member()
     for number in range(ApiToken.MAX_ACTIVE_PER_MEMBERSHIP):
         ApiToken.issue(membership=member, name=f"Token {number}")
 
@@ -115,7 +115,7 @@ def test_the_page_needs_a_signed_in_member(client):
 
 
 def test_a_revoked_token_is_refused_with_401(client):
-    member = member_with_plan()
+    member = api_member()
     token, secret = ApiToken.issue(membership=member, name="Webshop")
     assert bearer(secret).get(CONTACTS).status_code == 200
 
@@ -131,7 +131,7 @@ def test_a_revoked_token_is_refused_with_401(client):
 
 
 def test_another_members_token_cannot_be_revoked(client):
-    member = member_with_plan()
+    member = api_member()
     colleague = MembershipFactory.create(company=member.company)
     token, _secret = ApiToken.issue(membership=colleague, name="Theirs")
 
@@ -144,7 +144,7 @@ def test_another_members_token_cannot_be_revoked(client):
 
 
 def test_revoking_needs_a_post(client):
-    member = member_with_plan()
+    member = api_member()
     token, _secret = ApiToken.issue(membership=member, name="Webshop")
     client.force_login(member.user)
     assert client.get(reverse("portal:api_token_revoke", args=[token.pk])).status_code == 405
@@ -170,7 +170,7 @@ def test_no_credentials_at_all_is_401_with_a_bearer_challenge():
 
 
 def test_a_token_of_a_deactivated_id_is_401():
-    member = member_with_plan()
+    member = api_member()
     client = api_client(member)
     member.user.is_active = False
     member.user.save()
@@ -178,8 +178,8 @@ def test_a_token_of_a_deactivated_id_is_401():
 
 
 def test_a_token_acts_for_its_own_company_whatever_the_ids_default_company():
-    member = member_with_plan()
-    other = member_with_plan(user=member.user, is_default=True)
+    member = api_member()
+    other = api_member(user=member.user, is_default=True)
     ContactFactory.create(company=member.company, name="Ours")
     ContactFactory.create(company=other.company, name="Theirs")
 
@@ -189,14 +189,14 @@ def test_a_token_acts_for_its_own_company_whatever_the_ids_default_company():
 
 
 def test_another_companys_record_is_a_404_through_a_token():
-    member = member_with_plan()
+    member = api_member()
     foreign = ContactFactory.create()
     response = api_client(member).get(f"{CONTACTS}{foreign.pk}/")
     assert response.status_code == 404
 
 
 def test_rights_taken_away_are_gone_from_the_token_at_once():
-    member = member_with_plan("read_only")
+    member = api_member("read_only")
     profile = AccessProfile(company=member.company, name="Contacts")
     profile.set_rights(Rights.of({Area.CONTACTS: Level.READ}))
     member.profile = profile
@@ -210,7 +210,7 @@ def test_rights_taken_away_are_gone_from_the_token_at_once():
 
 
 def test_a_removed_membership_takes_its_tokens_with_it():
-    member = member_with_plan("read_only")
+    member = api_member("read_only")
     client = api_client(member)
     member.delete()
     assert client.get(CONTACTS).status_code == 401
@@ -218,7 +218,7 @@ def test_a_removed_membership_takes_its_tokens_with_it():
 
 
 def test_a_token_needs_no_csrf_token_but_the_session_does():
-    member = member_with_plan()
+    member = api_member()
     values = {"name": "Nieuw B.V."}
     assert api_client(member).post(CONTACTS, values, format="json").status_code == 201
 
@@ -228,7 +228,7 @@ def test_a_token_needs_no_csrf_token_but_the_session_does():
 
 
 def test_the_time_of_last_use_is_noted():
-    member = member_with_plan()
+    member = api_member()
     token, secret = ApiToken.issue(membership=member, name="Webshop")
     assert token.last_used_at is None
     bearer(secret).get(CONTACTS)
@@ -237,7 +237,7 @@ def test_the_time_of_last_use_is_noted():
 
 
 def test_my_id_pages_link_to_the_tokens_of_a_member_only(client):
-    member = member_with_plan()
+    member = api_member()
     client.force_login(member.user)
     assert reverse("portal:api_tokens") in client.get(reverse("account_email")).text
 
@@ -246,7 +246,7 @@ def test_my_id_pages_link_to_the_tokens_of_a_member_only(client):
 
 
 def test_staff_revoke_a_leaked_token_in_the_administration(client):
-    member = member_with_plan()
+    member = api_member()
     token, secret = ApiToken.issue(membership=member, name="Webshop")
     client.force_login(UserFactory.create(is_staff=True, is_superuser=True, password=None))
 

@@ -18,16 +18,16 @@ from tests.factories import (
     OrderFactory,
     ProductFactory,
     api_client,
-    member_with_plan,
+    api_member,
 )
-from tests.portal.api_cases import CASES, WRITABLE, Case
+from tests.portal.api_cases import CASES, WRITABLE, Case, a_working_day
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def member():
-    return member_with_plan()
+    return api_member()
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_a_delete_removes_the_record_and_queues_the_delete(case: Case, member, c
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_invoices_are_read_only(method, member, client):
     invoice = next(case for case in CASES if case.basename == "invoice")
-    record = InvoiceFactory.create(contact__company=member.company)
+    record = InvoiceFactory.create(company=member.company)
     path = invoice.path if method == "post" else invoice.detail(record.pk)
 
     response = getattr(client, method)(
@@ -176,7 +176,7 @@ def test_the_models_own_checks_are_a_400_under_the_apis_field_names(member, clie
     monkeypatch.setattr("portal.api.create_record", refuse)
     response = client.post(
         "/api/v1/time-sheet-lines/",
-        {"employee_id": 9, "work_date": "2026-05-01", "hours": "1.00"},
+        {"employee_id": 9, "work_date": a_working_day().isoformat(), "hours": "1.00"},
         format="json",
     )
     assert response.status_code == 400
@@ -193,7 +193,7 @@ def test_a_record_of_another_company_cannot_be_referred_to(member, client):
 
 
 def test_a_contact_still_used_by_orders_is_a_409(member, client):
-    order = OrderFactory.create(contact__company=member.company)
+    order = OrderFactory.create(company=member.company)
     contact = order.contact
 
     version = f'"{contact.version}"'
