@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccessProfile, Membership, SignupRequest, User
+from accounts.models import AccessProfile, ApiToken, Membership, SignupRequest, User
 
 
 class UserCreationAdminForm(BaseUserCreationForm):
@@ -86,3 +88,28 @@ class SignupRequestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only, with one action: revoking tokens (a leaked one, an integration gone). The
+    secret is not stored, so it cannot be shown here either."""
+
+    list_display = ["name", "prefix", "membership", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "membership__user__email", "membership__company__name"]
+    list_select_related = ["membership__user", "membership__company"]
+    readonly_fields = ["membership", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["token_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected API tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoke()

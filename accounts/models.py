@@ -567,3 +567,109 @@ class SignupRequest(models.Model):
             raise SignupLinkClosed from None
         self.refresh_from_db()
         return user
+
+
+# --- personal API tokens --------------------------------------------------------------------
+
+
+class ApiTokenLimitReached(Exception):
+    """A member holds as many active API tokens as one membership may."""
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token: an integration acting as one membership (one company, and that
+    member's rights as they are at each request: rights taken away are gone at once).
+
+    The secret is shown once, when the token is made; only its SHA-256 is stored, so a copy of
+    the table opens nothing. `prefix` is the start of the secret, to tell tokens apart."""
+
+    # The secret: "od_" and 43 characters of 32 random bytes (256 bits).
+    SCHEME = "od_"
+    PREFIX_LENGTH = len(SCHEME) + 8
+    # More would be a leak waiting to happen, not an integration.
+    MAX_ACTIVE_PER_MEMBERSHIP = 20
+    # last_used_at is a hint for people, not an audit log: written at most once per interval,
+    # so a busy integration does not turn every read into a write.
+    LAST_USED_INTERVAL = timedelta(minutes=1)
+
+    membership = models.ForeignKey(
+        Membership,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("membership"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, *, membership: Membership, name: str) -> tuple[ApiToken, str]:
+        """A new token for `membership` and its secret, which is never stored nor shown again.
+
+        The membership row is locked while counting, so that two requests at once cannot
+        pass the limit together."""
+        secret = cls.SCHEME + secrets.token_urlsafe(32)
+        with transaction.atomic():
+            Membership.objects.select_for_update().get(pk=membership.pk)
+            if cls.objects.active().filter(membership=membership).count() >= (
+                cls.MAX_ACTIVE_PER_MEMBERSHIP
+            ):
+                raise ApiTokenLimitReached
+            token = cls.objects.create(
+                membership=membership,
+                name=name.strip(),
+                prefix=secret[: cls.PREFIX_LENGTH],
+                token_hash=hash_token(secret),
+            )
+        return token, secret
+
+    @classmethod
+    def find_active(cls, secret: str) -> ApiToken | None:
+        """The active token of `secret` with its membership, company, profile and ID, or None
+        (unknown, revoked, or its ID is deactivated)."""
+        if not secret.startswith(cls.SCHEME):
+            return None
+        return (
+            cls.objects.active()
+            .filter(token_hash=hash_token(secret), membership__user__is_active=True)
+            .select_related("membership__user", "membership__company", "membership__profile")
+            .first()
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        """From now on the token opens nothing; revoking twice keeps the first moment."""
+        now = timezone.now()
+        ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=now)
+        self.refresh_from_db(fields=["revoked_at"])
+
+    def note_use(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is not None and self.last_used_at > now - self.LAST_USED_INTERVAL:
+            return
+        stale = models.Q(last_used_at__isnull=True) | models.Q(
+            last_used_at__lt=now - self.LAST_USED_INTERVAL
+        )
+        if ApiToken.objects.filter(stale, pk=self.pk).update(last_used_at=now):
+            self.last_used_at = now

@@ -29,6 +29,7 @@ def _populate(contacts: int) -> dict[str, str]:
     from django.test import Client
     from faker import Faker
 
+    from accounts.models import ApiToken
     from records.models import Contact
     from tests.factories import member
 
@@ -56,7 +57,8 @@ def _populate(contacts: int) -> dict[str, str]:
     client = Client()
     client.force_login(boss.user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    return {"session_cookie": f"{cookie.key}={cookie.value}"}
+    _token, secret = ApiToken.issue(membership=boss, name="benchmark")
+    return {"session_cookie": f"{cookie.key}={cookie.value}", "api_token": secret}
 
 
 if __name__ == "__main__":

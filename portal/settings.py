@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
     "licensing",
@@ -315,9 +318,58 @@ CONTENT_SECURITY_POLICY = {
 
 # --- REST API -------------------------------------------------------------------------------
 
+
+def _throttle_rate(name: str, default: str) -> str:
+    """A rate as DRF reads it: calls per second, minute, hour or day, e.g. "1200/minute"."""
+    rate = env_str(name, default) or default
+    calls, _slash, period = rate.partition("/")
+    if not calls.isdigit() or period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(
+            f"{name} must look like 1200/minute (per second/minute/hour/day)."
+        )
+    return rate
+
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A personal API token first: its "Bearer" challenge makes an unauthenticated call a 401.
+    # The session (with CSRF) serves the browser and the Swagger UI.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: the Swagger UI at /api/v1/docs/ is the API's page for people.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api_auth.ApiRateThrottle",
+        "portal.api_auth.ApiAnonymousRateThrottle",
+    ],
+    # Per token (or per signed-in ID in the browser); anonymous calls per address.
+    "DEFAULT_THROTTLE_RATES": {
+        "api": _throttle_rate("API_THROTTLE_RATE", "1200/minute"),
+        "api_anonymous": _throttle_rate("API_ANONYMOUS_THROTTLE_RATE", "60/minute"),
+    },
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Online Desktop API",
+    "DESCRIPTION": (
+        "The company's records, read and written online. Authenticate with a personal API "
+        "token (Authorization: Bearer od_...), made on Company settings -> API tokens. Writes "
+        "need If-Match with the record's ETag."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
 
 from portal import (
     activity_views,
+    api_token_views,
     contact_views,
     host_views,
     licence_views,
@@ -16,7 +19,7 @@ from portal import (
     views,
     wizard_views,
 )
-from portal.api import LicenceView
+from portal.api import RECORD_ROUTES, ApiDocsView, LicenceView
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -104,6 +107,12 @@ portal_patterns = [
         time_sheet_views.time_sheet_settings,
         name="time_sheet_settings",
     ),
+    path("company/api-tokens/", api_token_views.api_tokens, name="api_tokens"),
+    path(
+        "company/api-tokens/<int:token_id>/revoke/",
+        api_token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),
     path("company/hosts/<int:host_id>/refresh/", host_views.host_refresh, name="host_refresh"),
@@ -142,8 +151,16 @@ portal_patterns = [
     ),
 ]
 
+# Path-style routes (contacts/<int:pk>/), so that tests walking the URL map see the API's too.
+api_router = SimpleRouter(use_regex_path=False)
+for prefix, viewset, basename in RECORD_ROUTES:
+    api_router.register(prefix, viewset, basename=basename)
+
 api_patterns = [
     path("licence/", LicenceView.as_view(), name="licence"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", ApiDocsView.as_view(), name="docs"),
+    *api_router.urls,
 ]
 
 urlpatterns = [

@@ -11,8 +11,9 @@ from typing import Any, cast
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from accounts.models import AccessProfile, Membership, User
+from accounts.models import AccessProfile, ApiToken, Membership, User
 from accounts.rights import READ_ONLY, SUPER_USER
 from licensing.models import (
     AddOnProduct,
@@ -386,3 +387,22 @@ class InvoiceFactory(RecordFactory):
     invoice_date = factory.LazyFunction(timezone.localdate)
     due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
     total = Decimal("121.00")
+
+
+# --- the REST API -------------------------------------------------------------------------------
+
+
+def api_member(template: str = SUPER_USER, **fields: Any) -> Membership:
+    """`member()` of a new company, whose ID has no password to hash (the API's tests sign in
+    with tokens): the slow hash would be most of a test's time."""
+    if "user" not in fields:
+        fields["user__password"] = None
+    return member(template=template, **fields)
+
+
+def api_client(membership: Membership) -> APIClient:
+    """A DRF test client calling as `membership` with a new personal API token."""
+    _token, secret = ApiToken.issue(membership=membership, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
