@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -280,3 +283,8 @@ STALE_NOTICE = gettext_lazy(
     "Their values are shown under the fields where they differ from yours. Save again to keep "
     "your values, or cancel to keep theirs."
 )
+
+
+def company_today(company: Company) -> datetime.date:
+    """Today in the company's time zone (a due date or an order date is the company's day)."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(company.time_zone))

@@ -39,6 +39,9 @@ def company_header(context: template.Context) -> dict[str, Any] | None:
 # The first page of each work area, by area code.
 AREA_PAGES: dict[str, str] = {
     "contacts": "portal:contacts",
+    "products": "portal:products",
+    "orders": "portal:orders",
+    "invoices": "portal:invoices",
 }
 
 
