@@ -120,6 +120,10 @@ class OrderForm(RecordForm):
                     (Order.Status.QUOTE, Order.Status.QUOTE.label),
                     (Order.Status.ORDER, Order.Status.ORDER.label),
                 ]
+                status.required = False  # none chosen: a quote
+
+    def clean_status(self) -> str:
+        return str(self.cleaned_data.get("status") or Order.Status.QUOTE)
 
     def clean_number(self) -> str:
         # The company database allows each number once; say so before it refuses.
@@ -212,6 +216,8 @@ class OrderLineForm(RecordForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if "product" in self.errors:
+            return cleaned  # no defaults from a product that is not valid
         product: Product | None = cleaned.get("product")
         if not str(cleaned.get("description") or "").strip():
             if product is not None:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -104,6 +105,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render with the site's templates too: the work areas' record picker is one of them.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------
 
