@@ -19,6 +19,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -204,7 +205,7 @@ class OrderLineForm(RecordForm):
         self.fields["discount_pct"].required = False
         self.fields["product"].help_text = _(
             "Its VAT rate applies; a free line is charged %(rate)s%% VAT."
-        ) % {"rate": f"{DEFAULT_VAT_RATE:g}"}
+        ) % {"rate": f"{DEFAULT_VAT_RATE.normalize():f}"}
 
     def clean_discount_pct(self) -> Decimal:
         discount: Decimal | None = self.cleaned_data["discount_pct"]
@@ -300,8 +301,9 @@ def _detail_page(
         {
             "order": order,
             "company": membership.company,
+            # (line, its quantity without trailing zeros, its net, its VAT rate)
             "lines": [
-                (line, net, vat_rate_of(line))
+                (line, localize(line.quantity.normalize()), net, vat_rate_of(line))
                 for line, net in zip(lines, amounts.nets, strict=True)
             ],
             "totals": amounts,
