@@ -18,6 +18,7 @@ from records.services import update_record
 from tests.factories import (
     AgreementFactory,
     ContactFactory,
+    InvoiceFactory,
     MembershipFactory,
     OrderFactory,
     OrderLineFactory,
@@ -25,6 +26,7 @@ from tests.factories import (
     ProductFactory,
     member,
 )
+from tests.urlwalk import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -434,4 +436,30 @@ def test_another_companys_order_line_and_contact_are_not_found(
     assert client.post(f"/orders/{order.pk}/confirm/").status_code == 404
     assert client.post(f"/orders/{mine.pk}/lines/{foreign.pk}/delete/").status_code == 404
     assert OrderLine.objects.filter(pk=foreign.pk).exists()
+    assert not OutboxEntry.objects.exists()
+
+
+def test_every_products_orders_and_invoices_url_taking_an_id_is_404_for_another_company(
+    client: Client, boss: Membership
+) -> None:
+    foreign_line = OrderLineFactory.create(order=OrderFactory.create(status=Order.Status.QUOTE))
+    ids = {
+        "product_id": foreign_line.product_id,
+        "order_id": foreign_line.order_id,
+        "line_id": foreign_line.pk,
+        "invoice_id": InvoiceFactory.create().pk,
+    }
+    walked = [
+        route
+        for route in routes()
+        if route.arguments and route.pattern.startswith(("products/", "orders/", "invoices/"))
+    ]
+
+    assert len(walked) == 10  # every one of the areas' id routes, so none is left out
+    for route in walked:
+        path = route.path(**ids)
+        # 405 answers a method the URL never takes, whatever the id: it reveals nothing.
+        answers = {client.get(path).status_code, client.post(path, LINE).status_code}
+        assert 404 in answers, path
+        assert answers <= {404, 405}, path
     assert not OutboxEntry.objects.exists()
