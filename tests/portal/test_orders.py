@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import AccessProfile, Membership
 from accounts.rights import Area, Level, Rights
 from licensing.models import Company, Service
-from portal.desk import indexed
+from portal.desk import company_today, indexed
+from portal.order_views import suggested_number
 from records.models import Order, OrderLine, OutboxEntry, SyncState
 from records.services import update_record
 from tests.factories import (
@@ -471,3 +472,15 @@ def test_every_products_orders_and_invoices_url_taking_an_id_is_404_for_another_
         assert 404 in answers, path
         assert answers <= {404, 405}, path
     assert not OutboxEntry.objects.exists()
+
+
+def test_the_suggested_number_follows_the_latest_order_and_skips_numbers_taken(
+    boss: Membership,
+) -> None:
+    company = boss.company
+    assert suggested_number(company) == f"{company_today(company).year}-0001"
+    OrderFactory.create(company=company, number="O2025-0099", order_date="2025-03-10")
+    OrderFactory.create(company=company, number="O2025-0100", order_date="2025-01-02")
+    OrderFactory.create(company=company, number="O2025-0101", order_date="2025-01-03")
+
+    assert suggested_number(company) == "O2025-0102"
