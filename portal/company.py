@@ -23,6 +23,7 @@ from accounts.rights import AREAS, Level
 
 COMPANY_SESSION_KEY = "company_id"
 _CACHE_ATTRIBUTE = "_current_membership"
+_LIST_ATTRIBUTE = "_memberships"
 
 P = ParamSpec("P")
 MembershipView = Callable[Concatenate[HttpRequest, Membership, P], HttpResponse]
@@ -35,25 +36,43 @@ def current_membership(request: HttpRequest) -> Membership:
     cached = getattr(request, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    user = request.user
-    if not user.is_authenticated:
-        raise Http404
-    memberships = Membership.objects.filter(user=user).select_related("company", "profile")
-    chosen = None
+    memberships = memberships_of(request)
     company_id = request.session.get(COMPANY_SESSION_KEY)
-    if company_id is not None:
-        chosen = memberships.filter(company_id=company_id).first()
+    chosen = next((m for m in memberships if str(m.company_id) == str(company_id)), None)
     if chosen is None:
-        chosen = memberships.order_by("-is_default", "company__name", "company_id").first()
+        # memberships_of orders by name: the default company first, else the first by name.
+        chosen = next((m for m in memberships if m.is_default), None)
+    if chosen is None and memberships:
+        chosen = memberships[0]
     if chosen is None:
         raise Http404
     setattr(request, _CACHE_ATTRIBUTE, chosen)
     return chosen
 
 
+def memberships_of(request: HttpRequest) -> list[Membership]:
+    """Every membership of the signed-in ID, by company name; one query per request, shared
+    by the current company, the header's company picker and the dashboard."""
+    cached = getattr(request, _LIST_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("company", "profile")
+        .order_by("company__name", "company_id")
+    )
+    setattr(request, _LIST_ATTRIBUTE, memberships)
+    return memberships
+
+
 def set_current_company(request: HttpRequest, membership: Membership) -> None:
     request.session[COMPANY_SESSION_KEY] = membership.company_id
     setattr(request, _CACHE_ATTRIBUTE, membership)
+    # The ID may have just joined this company (an accepted invitation, a claimed agreement).
+    request.__dict__.pop(_LIST_ATTRIBUTE, None)
 
 
 def switch_company(request: HttpRequest, company_id: int) -> Membership:

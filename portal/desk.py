@@ -17,6 +17,7 @@ import datetime
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,11 +34,33 @@ from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import Membership
 from licensing.models import Company
 from records.models import Record
 from records.services import StaleRecord, create_record, update_record
 
 PAGE_SIZE = 50
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def in_company_time(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Runs a work-area view `(request, membership, ...)` in the company's time zone (put it
+    under `area_required`): its forms read and show times as the company's local times, and
+    its pages show them so, whichever zone the server or the browser is in. Stored times stay
+    UTC."""
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, membership: Membership, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        with timezone.override(membership.company.time_zone):
+            return view(request, membership, *args, **kwargs)
+
+    return wrapper
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -133,6 +156,8 @@ def display(record: Model, name: str) -> str:
     value = getattr(record, name)
     if value is None or value == "":
         return _("(empty)")
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)  # as the form shows it: in the company's zone
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     return str(localize(value))

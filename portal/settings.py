@@ -339,6 +339,8 @@ SYNC_HOST_HEARTBEAT_SECONDS = env_int("SYNC_HOST_HEARTBEAT_SECONDS", 30, minimum
 SYNC_HOST_REPORT_SECONDS = env_int("SYNC_HOST_REPORT_SECONDS", 300, minimum=1)
 # A host silent for longer counts as offline (and its runs wait for it).
 SYNC_HOST_OFFLINE_AFTER_SECONDS = env_int("SYNC_HOST_OFFLINE_AFTER_SECONDS", 120, minimum=10)
+# A host of a connected database silent for longer puts a banner on every page of its company.
+SYNC_HOST_SILENT_MINUTES = env_int("SYNC_HOST_SILENT_MINUTES", 15, minimum=1)
 
 # --- Sync engine ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import (
+    activity_views,
     contact_views,
     host_views,
     invoice_views,
@@ -13,6 +14,7 @@ from portal import (
     online_desktop_views,
     order_views,
     product_views,
+    time_sheet_views,
     user_admin_views,
     views,
     wizard_views,
@@ -26,6 +28,7 @@ admin.site.site_title = "Online Desktop"
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/focus-areas/", views.focus_area, name="focus_area"),
     path("licence/", licence_views.licence, name="licence"),
     path("licence/add/", licence_views.licence_add, name="licence_add"),
     path("licence/links/<int:link_id>/move/", licence_views.licence_move, name="licence_move"),
@@ -102,6 +105,32 @@ portal_patterns = [
     ),
     path("invoices/", invoice_views.invoices, name="invoices"),
     path("invoices/<int:invoice_id>/", invoice_views.invoice_detail, name="invoice_detail"),
+    path("activities/", activity_views.activities, name="activities"),
+    path("activities/calendar/", activity_views.activity_calendar, name="activity_calendar"),
+    path("activities/new/", activity_views.activity_add, name="activity_add"),
+    path("activities/<int:activity_id>/", activity_views.activity_detail, name="activity_detail"),
+    path("activities/<int:activity_id>/edit/", activity_views.activity_edit, name="activity_edit"),
+    path("activities/<int:activity_id>/done/", activity_views.activity_done, name="activity_done"),
+    path(
+        "activities/<int:activity_id>/delete/",
+        activity_views.activity_delete,
+        name="activity_delete",
+    ),
+    path("time-sheets/", time_sheet_views.time_sheets, name="time_sheets"),
+    path("time-sheets/new/", time_sheet_views.time_sheet_add, name="time_sheet_add"),
+    path(
+        "time-sheets/<int:line_id>/edit/", time_sheet_views.time_sheet_edit, name="time_sheet_edit"
+    ),
+    path(
+        "time-sheets/<int:line_id>/delete/",
+        time_sheet_views.time_sheet_delete,
+        name="time_sheet_delete",
+    ),
+    path(
+        "time-sheets/settings/",
+        time_sheet_views.time_sheet_settings,
+        name="time_sheet_settings",
+    ),
     path("company/hosts/", host_views.hosts, name="hosts"),
     path("company/hosts/add/", host_views.host_add, name="host_add"),
     path("company/hosts/<int:host_id>/refresh/", host_views.host_refresh, name="host_refresh"),

@@ -360,7 +360,14 @@ class TimesheetLine(Record):
         verbose_name_plural = _("time sheet lines")
         ordering = ["-work_date", "-pk"]
         constraints = _constraints("timesheet_line")
-        indexes = [models.Index(fields=["company", "-work_date"], name="timesheet_by_company_date")]
+        # The company's weeks, and one employee's week (a member's own hours).
+        indexes = [
+            models.Index(fields=["company", "-work_date"], name="timesheet_by_company_date"),
+            models.Index(
+                fields=["company", "employee_source_id", "-work_date"],
+                name="timesheet_by_employee_date",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.work_date} {self.hours}"

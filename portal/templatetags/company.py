@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.rights import AREAS, Area
-from portal.company import current_membership
+from licensing.models import Company
+from portal.company import current_membership, memberships_of
+from syncengine.models import SyncHost, SyncLink
 
 register = template.Library()
 
@@ -18,8 +24,9 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def company_header(context: template.Context) -> dict[str, Any] | None:
     """{"current": membership, "others": [memberships of the ID's other companies],
-    "areas": [(label, url) of the work areas the member may read]}, or None when nobody is
-    signed in or the ID is a member of no company."""
+    "areas": [(label, url) of the work areas the member may read], "silent_hosts": [sync
+    hosts the company waits for]}, or None when nobody is signed in or the ID is a member of
+    no company."""
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return None
@@ -27,13 +34,35 @@ def company_header(context: template.Context) -> dict[str, Any] | None:
         current = current_membership(request)
     except Http404:
         return None
-    others = list(
-        Membership.objects.filter(user_id=current.user_id)
-        .exclude(pk=current.pk)
-        .select_related("company")
-        .order_by("company__name", "company_id")
+    others = [other for other in memberships_of(request) if other.pk != current.pk]
+    return {
+        "current": current,
+        "others": others,
+        "areas": area_pages(current, request.path),
+        "silent_hosts": silent_hosts(current.company),
+    }
+
+
+def silent_hosts(company: Company) -> list[SyncHost]:
+    """The sync hosts of `company`'s connected databases not heard from for longer than
+    SYNC_HOST_SILENT_MINUTES (one query), each with `heard_at`: its last heartbeat, or its
+    pairing if it never sent one. Online edits wait in the outbox until they are back."""
+    since = timezone.now() - timedelta(minutes=settings.SYNC_HOST_SILENT_MINUTES)
+    links = (
+        SyncLink.objects.connected()
+        .filter(company=company)
+        .filter(
+            Q(host__last_heartbeat_at__lt=since)
+            | Q(host__last_heartbeat_at__isnull=True, host__paired_at__lt=since)
+        )
+        .select_related("host")
+        .order_by("host__name", "host_id")
     )
-    return {"current": current, "others": others, "areas": area_pages(current, request.path)}
+    hosts: dict[int, SyncHost] = {}
+    for link in links:
+        host = hosts.setdefault(link.host_id, link.host)
+        host.heard_at = host.last_heartbeat_at or host.paired_at  # type: ignore[attr-defined]
+    return list(hosts.values())
 
 
 # The first page of each work area, by area code.
@@ -42,6 +71,8 @@ AREA_PAGES: dict[str, str] = {
     "products": "portal:products",
     "orders": "portal:orders",
     "invoices": "portal:invoices",
+    "activities": "portal:activities",
+    "time_sheets": "portal:time_sheets",
 }
 
 

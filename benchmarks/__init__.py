@@ -1,0 +1,1 @@
+"""Runnable benchmarks that print their figures as one JSON line (make bench)."""

@@ -1,0 +1,68 @@
+"""The web benchmark's database: created empty, then (run as a module, inside Django) a company
+with a super user and N contacts; prints the session cookie (and an API token once the API
+has them) as JSON for the load generator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import psycopg
+from psycopg import sql
+
+
+def recreate_database(server: str, name: str) -> None:
+    drop_database(server, name)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def _populate(contacts: int) -> dict[str, str]:
+    from django.conf import settings
+    from django.test import Client
+    from faker import Faker
+
+    from records.models import Contact
+    from tests.factories import member
+
+    boss = member()
+    fake = Faker("nl_NL")
+    Faker.seed(1)
+    cities = [fake.city() for _ in range(200)]
+    batch: list[Contact] = []
+    for n in range(contacts):
+        batch.append(
+            Contact(
+                company=boss.company,
+                source_id=n + 1,
+                row_version=1,
+                name=f"{fake.company()} {n}",
+                city=cities[n % len(cities)],
+                email=f"info{n}@example.nl",
+                phone=f"038-{n:07d}",
+            )
+        )
+        if len(batch) == 10_000:
+            Contact.objects.bulk_create(batch)
+            batch = []
+    Contact.objects.bulk_create(batch)
+    client = Client()
+    client.force_login(boss.user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    return {"session_cookie": f"{cookie.key}={cookie.value}"}
+
+
+if __name__ == "__main__":
+    import django
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, required=True)
+    django.setup()
+    print(json.dumps(_populate(parser.parse_args().contacts)))
