@@ -18,7 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Membership
 from accounts.rights import Area, Level
 from portal.company import area_required, current_membership
-from portal.desk import STALE_NOTICE, RecordForm, Sort, list_page, record_form_page
+from portal.desk import (
+    STALE_NOTICE,
+    RecordForm,
+    Sort,
+    company_today,
+    list_page,
+    record_form_page,
+)
 from records.models import Contact, ContactPerson
 from records.services import RecordInUse, delete_record
 
@@ -164,6 +171,12 @@ def contact_detail(request: HttpRequest, membership: Membership, contact_id: int
             "map_url": map_url(contact),
             "may_write": membership.can(Area.CONTACTS, Level.FULL),
             "may_delete": membership.may("contacts.delete"),
+            # The orders and invoices areas on the contact's page.
+            "may_create_order": membership.can(Area.ORDERS, Level.FULL),
+            "invoices": contact.invoices.order_by("-invoice_date", "-pk")[:5]
+            if membership.can(Area.INVOICES)
+            else None,
+            "today": company_today(membership.company),
         },
     )
 

@@ -68,6 +68,9 @@ def silent_hosts(company: Company) -> list[SyncHost]:
 # The first page of each work area, by area code.
 AREA_PAGES: dict[str, str] = {
     "contacts": "portal:contacts",
+    "products": "portal:products",
+    "orders": "portal:orders",
+    "invoices": "portal:invoices",
     "activities": "portal:activities",
     "time_sheets": "portal:time_sheets",
 }

@@ -17,6 +17,9 @@ from tests.factories import (
     ActivityFactory,
     ContactFactory,
     ContactPersonFactory,
+    InvoiceFactory,
+    OrderFactory,
+    ProductFactory,
     TimesheetLineFactory,
     make_host,
     member,
@@ -48,6 +51,10 @@ def _objects_of(theirs: Office) -> dict[str, Callable[[], int]]:
         "person_id": lambda: ContactPersonFactory.create(company=company, contact=contact).pk,
         "activity_id": lambda: ActivityFactory.create(company=company, contact=contact).pk,
         "line_id": lambda: TimesheetLineFactory.create(company=company).pk,
+        # Products, orders, invoices (an order line's own walk: tests/portal/test_orders.py).
+        "product_id": lambda: ProductFactory.create(company=company).pk,
+        "order_id": lambda: OrderFactory.create(company=company, contact=contact).pk,
+        "invoice_id": lambda: InvoiceFactory.create(company=company, contact=contact).pk,
     }
 
 
