@@ -313,9 +313,3 @@ STALE_NOTICE = gettext_lazy(
 def company_today(company: Company) -> datetime.date:
     """Today in the company's time zone (a due date or an order date is the company's day)."""
     return timezone.localdate(timezone=zoneinfo.ZoneInfo(company.time_zone))
-
-
-def indexed(model: type[Model], *fields: str) -> bool:
-    """Whether an index of `model` starts with `fields`: a sort a list may offer on a company
-    of 100,000 records (see the module's docstring)."""
-    return any(list(index.fields[: len(fields)]) == list(fields) for index in model._meta.indexes)

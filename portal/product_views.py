@@ -24,7 +24,6 @@ from records.services import RecordInUse, delete_record
 
 SORTS = {
     "name": Sort(gettext_lazy("Name"), ("name", "pk")),
-    # No index of its own yet: a company has some thousands of products, not 100,000.
     "sku": Sort(gettext_lazy("Article number"), ("sku", "pk")),
 }
 

@@ -194,7 +194,11 @@ class Product(Record):
         verbose_name_plural = _("products")
         ordering = ["name", "pk"]
         constraints = _constraints("product")
-        indexes = [models.Index(fields=["company", "name"], name="product_by_company_name")]
+        # The product list's sorts, and the article-number look-up.
+        indexes = [
+            models.Index(fields=["company", "name"], name="product_by_company_name"),
+            models.Index(fields=["company", "sku"], name="product_by_company_sku"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -237,7 +241,11 @@ class Order(Record):
         verbose_name_plural = _("orders")
         ordering = ["-order_date", "-pk"]
         constraints = _constraints("order")
-        indexes = [models.Index(fields=["company", "-order_date"], name="order_by_company_date")]
+        # The order list's sorts, and the order-number look-up.
+        indexes = [
+            models.Index(fields=["company", "-order_date"], name="order_by_company_date"),
+            models.Index(fields=["company", "number"], name="order_by_company_number"),
+        ]
 
     def __str__(self) -> str:
         return self.number

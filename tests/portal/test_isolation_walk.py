@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from accounts.models import AccessProfile
+from accounts.models import AccessProfile, ApiToken
 from invitations.models import Invitation
 from licensing.models import LicenceLink
 from tests.factories import (
@@ -29,8 +29,9 @@ from tests.urlwalk import Route, routes
 
 pytestmark = pytest.mark.django_db
 
-# Routes whose argument is not an object of ours (tokens are looked up by hash, admin is staff).
-NOT_COMPANY_OBJECTS = ("admin/", "accounts/signup/confirm/", "invitation/")
+# Routes whose argument is not an object of ours (tokens are looked up by hash, admin is
+# staff); the API's routes have their own walk, with every method, in test_api_isolation.py.
+NOT_COMPANY_OBJECTS = ("admin/", "accounts/signup/confirm/", "invitation/", "api/")
 
 
 def _objects_of(theirs: Office) -> dict[str, Callable[[], int]]:
@@ -54,6 +55,7 @@ def _objects_of(theirs: Office) -> dict[str, Callable[[], int]]:
         # Products, orders, invoices (an order line's own walk: tests/portal/test_orders.py).
         "product_id": lambda: ProductFactory.create(company=company).pk,
         "order_id": lambda: OrderFactory.create(company=company, contact=contact).pk,
+        "token_id": lambda: ApiToken.issue(membership=theirs.admin, name="Theirs")[0].pk,
         "invoice_id": lambda: InvoiceFactory.create(company=company, contact=contact).pk,
     }
 
