@@ -171,17 +171,20 @@ def manage_py(*args: str, log: Path) -> subprocess.Popen[bytes]:
     return start("manage.py", *args, log=log)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            # A warm shutdown is not waited out: runs are rows with leases (nothing is lost).
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # a worker child its parent left behind
+def stop(*processes: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """Stops the processes and everything they started: SIGTERM to each process group at
+    once, SIGKILL to what is still there after `grace` seconds. Cutting a slow warm shutdown
+    short loses nothing: runs are rows with leases (DESIGN.md, invariant 6)."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # a straggler, or a child left behind
+        process.wait(timeout=10)
 
 
 def wait_until(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
@@ -234,12 +237,22 @@ def office(live_server: LiveServer, tmp_path: Path, request: pytest.FixtureReque
     MembershipFactory.create(user=admin, company=agreement.company, is_super_user=True)
     production = f"sqlite:///{tmp_path / 'production.sqlite3'}"
     sample = f"sqlite:///{tmp_path / 'sample.sqlite3'}"
-    people = {"super_user_email": ADMIN_EMAIL, "super_user_name": ("Demi", "de Vries")}
     create_company_database(
-        production, contacts=CONTACTS, company_name=COMPANY_NAME, desktop_in_use=False, **people
+        production,
+        contacts=CONTACTS,
+        company_name=COMPANY_NAME,
+        desktop_in_use=False,
+        super_user_email=ADMIN_EMAIL,
+        super_user_name=("Demi", "de Vries"),
     )
     create_company_database(
-        sample, contacts=5, seed=2, kind="sample", company_name="Voorbeeldbedrijf B.V.", **people
+        sample,
+        contacts=5,
+        seed=2,
+        kind="sample",
+        company_name="Voorbeeldbedrijf B.V.",
+        super_user_email=ADMIN_EMAIL,
+        super_user_name=("Demi", "de Vries"),
     )
     made = Office(
         company=agreement.company,
@@ -280,23 +293,24 @@ def sync_processes(office: Office) -> Iterator[None]:
     """The office's sync host running (`synchost run`: heartbeat, reports and the worker on
     its queue) and a worker on the default queue, as `make run` starts them; both stopped
     after the test."""
-    host = manage_py(
-        "synchost", "run", "--credential-file", str(office.credential_file),
-        log=office.log("synchost"),
-    )  # fmt: skip
+    started = [
+        manage_py(
+            "synchost", "run", "--credential-file", str(office.credential_file),
+            log=office.log("synchost"),
+        )
+    ]  # fmt: skip
     try:
-        worker = start(
-            "-m", "celery", "--app", "portal", "worker", "--queues", "default",
-            "--concurrency", "1", "--without-mingle", "--without-gossip",
-            "--hostname", f"e2e-{os.getpid()}@%h",
-            log=office.log("worker"),
+        started.append(
+            start(
+                "-m", "celery", "--app", "portal", "worker", "--queues", "default",
+                "--concurrency", "1", "--without-mingle", "--without-gossip",
+                "--hostname", f"e2e-{os.getpid()}@%h",
+                log=office.log("worker"),
+            )
         )  # fmt: skip
-        try:
-            yield
-        finally:
-            stop(worker)
+        yield
     finally:
-        stop(host)
+        stop(*started)
 
 
 @pytest.fixture
