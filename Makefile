@@ -27,6 +27,11 @@ run: venv
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Browser journeys: Playwright on the system's Chromium, a live server and real workers (README).
+.PHONY: e2e
+e2e: venv
+	$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
