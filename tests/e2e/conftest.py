@@ -94,7 +94,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             lines.append(f"--- end of {log}:\n{tail}")
         if lines:
             report.sections.append(("e2e failure", "\n".join(lines)))
-            print("\n".join(lines[:-1] if len(lines) > 1 else lines), file=sys.stderr)
+            saved = [line for line in lines if line.startswith("saved ")]
+            print("\n".join(saved), file=sys.stderr)
     return report
 
 
@@ -171,7 +172,7 @@ def manage_py(*args: str, log: Path) -> subprocess.Popen[bytes]:
     return start("manage.py", *args, log=log)
 
 
-def stop(*processes: subprocess.Popen[bytes], grace: float = 10) -> None:
+def stop(*processes: subprocess.Popen[bytes], grace: float = 5) -> None:
     """Stops the processes and everything they started: SIGTERM to each process group at
     once, SIGKILL to what is still there after `grace` seconds. Cutting a slow warm shutdown
     short loses nothing: runs are rows with leases (DESIGN.md, invariant 6)."""
