@@ -51,8 +51,7 @@ from tests.workers import BASE_DIR, subprocess_environment
 
 ADMIN_EMAIL = "demi@devries.example"
 COMPANY_NAME = "De Vries Installatietechniek B.V."
-# Small enough to copy in seconds, large enough that the first synchronisation takes several
-# steps of several chunks, so the status page shows it moving.
+# Small enough to make and copy in seconds (about 1,200 rows in all).
 CONTACTS = 120
 # What the worker processes run with: a quick heartbeat, short steps of small chunks.
 WORKER_ENVIRONMENT = {
@@ -154,22 +153,22 @@ def sign_in(page: Page, *, email: str, password: str = DEFAULT_PASSWORD) -> None
 # --- Processes ----------------------------------------------------------------------------------
 
 
-def start(*args: str, log: Path) -> subprocess.Popen[bytes]:
+def start(*args: str, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """`python ARGS` on this run's settings (database, broker, VAR_DIR), in its own process
     group so that stopping it reaches the worker processes it starts too."""
     with log.open("ab") as output:
         return subprocess.Popen(
             [sys.executable, *args],
             cwd=BASE_DIR,
-            env={**subprocess_environment(), **WORKER_ENVIRONMENT},
+            env={**subprocess_environment(), **WORKER_ENVIRONMENT, **(env or {})},
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
 
-def manage_py(*args: str, log: Path) -> subprocess.Popen[bytes]:
-    return start("manage.py", *args, log=log)
+def manage_py(*args: str, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return start("manage.py", *args, log=log, env=env)
 
 
 def stop(*processes: subprocess.Popen[bytes], grace: float = 5) -> None:
@@ -290,14 +289,21 @@ def linked_office(office: Office) -> Office:
 
 
 @pytest.fixture
-def sync_processes(office: Office) -> Iterator[None]:
+def worker_environment() -> dict[str, str]:
+    """Settings for the worker processes on top of WORKER_ENVIRONMENT; a test module may
+    override this fixture (e.g. smaller chunks, to watch a first sync move)."""
+    return {}
+
+
+@pytest.fixture
+def sync_processes(office: Office, worker_environment: dict[str, str]) -> Iterator[None]:
     """The office's sync host running (`synchost run`: heartbeat, reports and the worker on
     its queue) and a worker on the default queue, as `make run` starts them; both stopped
     after the test."""
     started = [
         manage_py(
             "synchost", "run", "--credential-file", str(office.credential_file),
-            log=office.log("synchost"),
+            log=office.log("synchost"), env=worker_environment,
         )
     ]  # fmt: skip
     try:
@@ -306,7 +312,7 @@ def sync_processes(office: Office) -> Iterator[None]:
                 "-m", "celery", "--app", "portal", "worker", "--queues", "default",
                 "--concurrency", "1", "--without-mingle", "--without-gossip",
                 "--hostname", f"e2e-{os.getpid()}@%h",
-                log=office.log("worker"),
+                log=office.log("worker"), env=worker_environment,
             )
         )  # fmt: skip
         yield

@@ -22,6 +22,14 @@ from tests.factories import DEFAULT_PASSWORD
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture
+def worker_environment() -> dict[str, str]:
+    """Chunks of 3 rows: about 400 chunks, each its own transaction with its checkpoint and
+    progress, so that even on an idle machine the copy outlasts a few of the status page's
+    2-second polls and the bar is seen under way."""
+    return {"SYNC_BATCH_CHUNK": "3"}
+
+
 def in_language(language: str, text: str) -> str:
     with translation.override(language):
         return translation.gettext(text)
