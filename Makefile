@@ -6,7 +6,7 @@ PORT ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format messages venv clean faults
+.PHONY: run test lint format messages venv clean faults e2e
 
 # Reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -31,6 +31,10 @@ test: venv
 # database cut off. They need PostgreSQL and Redis (DATABASE_URL, REDIS_URL) and fail without.
 faults: venv
 	REQUIRE_SERVICES=postgres,redis VAR_DIR="$$(mktemp -d)" $(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
+
+# Browser journeys: Playwright on the system's Chromium, a live server and real workers (README).
+e2e: venv
+	$(PY) -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
