@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.deletion import Collector
@@ -226,15 +225,24 @@ def _add_timing(run: SyncRun, lease: Lease, phase: str, seconds: float) -> None:
 @dataclass
 class Pulled:
     applied: int = 0  # change-log rows the cursor moved past
-    more: bool = False  # a batch limit stopped us before the mark
+    more: bool = False  # a batch limit or the time budget stopped us before the mark
     stalled: str = ""
 
 
 def pull_changes(
-    *, link: SyncLink, connector: Connector, tally: Tally | None = None, claim: bool = True
+    *,
+    link: SyncLink,
+    connector: Connector,
+    tally: Tally | None = None,
+    claim: bool = True,
+    budget_seconds: float | None = None,
 ) -> Pulled:
     """Applies the company's changes after the link's cursor, up to a final mark (2), one
-    batch per online transaction with the cursor (3)."""
+    batch per online transaction with the cursor (3), batch after batch until the mark or
+    until `budget_seconds` (default SYNC_STEP_SECONDS) have passed; `more` then says so.
+
+    With `claim`, takes the link's short pull claim first and notes the pull's time when it
+    hands the claim back (one write)."""
     tally = tally if tally is not None else Tally()
     if claim:
         now = timezone.now()
@@ -244,13 +252,24 @@ def pull_changes(
         if not claimed:
             return Pulled()  # another pull is on it
     try:
-        return _pull(link, connector, tally)
-    finally:
+        pulled = _pull_up_to_mark(link, connector, tally, budget_seconds)
+    except BaseException:
         if claim:
             SyncLink.objects.filter(pk=link.pk).update(pull_claimed_until=None)
+        raise
+    if claim:
+        SyncLink.objects.filter(pk=link.pk).update(
+            pull_claimed_until=None, last_pull_at=timezone.now()
+        )
+    return pulled
 
 
-def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
+def _pull_up_to_mark(
+    link: SyncLink, connector: Connector, tally: Tally, budget_seconds: float | None
+) -> Pulled:
+    deadline = time.monotonic() + (
+        settings.SYNC_STEP_SECONDS if budget_seconds is None else budget_seconds
+    )
     try:
         mark = connector.high_water_mark(timeout=settings.SYNC_MARK_WAIT_SECONDS)
     except ChangeLogStalled as error:
@@ -266,10 +285,22 @@ def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
         stalled_since=None, stall_message=""
     )
     link.refresh_from_db()
+    pulled = Pulled()
+    # One mark for every batch: each seq up to it is final, so it needs taking only once.
+    while True:
+        applied, more = _pull_batch(link, connector, tally, mark)
+        pulled.applied += applied
+        pulled.more = more
+        if not more or time.monotonic() >= deadline:
+            return pulled
+
+
+def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -> tuple[int, bool]:
+    """Applies one batch of changes after the cursor up to `mark`: (rows moved past, more)."""
     cursor = link.last_seq
     changes = connector.changes(cursor, mark, limit=settings.SYNC_PULL_BATCH)
     if not changes:
-        return Pulled()
+        return 0, False
     new_cursor = changes[-1].seq
     touched: dict[str, set[int]] = {}
     for change in changes:
@@ -282,11 +313,9 @@ def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
     store = OnlineStore(link.company)
     with transaction.atomic():
         # Conditional on the cursor we read: a pull racing us applies the batch, not both (3).
-        if not SyncLink.objects.filter(pk=link.pk, last_seq=cursor).update(
-            last_seq=new_cursor, last_pull_at=timezone.now()
-        ):
+        if not SyncLink.objects.filter(pk=link.pk, last_seq=cursor).update(last_seq=new_cursor):
             transaction.set_rollback(True)
-            return Pulled()
+            return 0, False
         for table in TABLES:
             if table in touched:
                 _apply_rows(link, store, connector, table, fetched[table], tally)
@@ -295,7 +324,7 @@ def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
             if gone:
                 _apply_deletes(link, store, table, gone, tally)
     link.last_seq = new_cursor
-    return Pulled(applied=len(changes), more=len(changes) >= settings.SYNC_PULL_BATCH)
+    return len(changes), len(changes) >= settings.SYNC_PULL_BATCH
 
 
 def _parents(
@@ -331,6 +360,11 @@ def _apply_rows(
     rows: dict[int, dict[str, Any]],
     tally: Tally,
 ) -> None:
+    """Applies company rows of `table`: new ones inserted together, the others merged.
+
+    The online edits waiting for these records are read in one query for the batch: a
+    record none waits for (nearly all of them) takes the company row as it is, and those are
+    written together; one with edits waiting is merged field by field (`_merge`)."""
     if not rows:
         return
     model = store.model(table)
@@ -339,44 +373,67 @@ def _apply_rows(
         record.source_id: record
         for record in store.records(table).filter(source_id__in=list(rows)).select_for_update()
     }
-    deleting = set(
+    record_ids = [record.pk for record in existing.values()]
+    waiting: dict[int, list[OutboxEntry]] = {}
+    deleting: set[int] = set()
+    for entry in (
         OutboxEntry.objects.unfinished()
-        .filter(company=link.company, table=table, op=OutboxEntry.Op.DELETE)
-        .filter(source_id__in=list(rows))
-        .values_list("source_id", flat=True)
-    )
+        .filter(company=link.company, table=table)
+        .filter(Q(record_id__in=record_ids) | Q(op=OutboxEntry.Op.DELETE, source_id__in=list(rows)))
+        .order_by("created_at")
+    ):
+        if entry.op == OutboxEntry.Op.DELETE and entry.source_id in rows:
+            deleting.add(entry.source_id)
+        waiting.setdefault(entry.record_id, []).append(entry)
+    new: list[dict[str, Any]] = []
+    plain: list[Record] = []
+    now = timezone.now()
     for source_id, row in rows.items():
         if source_id in deleting:
             continue  # deleted online: delete wins, the push records the conflict (5)
-        values = store.to_online(table, row, parents)
         record = existing.get(source_id)
         if record is None:
-            attrs = {model._meta.get_field(k).attname: v for k, v in values.items()}  # type: ignore[union-attr]
-            model._default_manager.create(
-                company=link.company, source_id=source_id, row_version=row["row_version"], **attrs
-            )
+            new.append(row)
         elif record.row_version >= row["row_version"]:
             continue  # seen already (a replay, or a parent fetched ahead of its change)
+        elif record.pk in waiting:
+            values = store.to_online(table, row, parents)
+            _merge(link, record, values, row["row_version"], waiting[record.pk], tally)
         else:
-            _merge(link, record, values, row["row_version"], tally)
+            for name, value in store.to_online(table, row, parents).items():
+                setattr(record, model._attname(name), value)
+            record.row_version = row["row_version"]
+            record.updated_at = now  # the record's version changes with every write
+            record.sync_state = SyncState.SYNCED
+            record.sync_message = ""
+            plain.append(record)
         tally.add(table)
+    if new:
+        store.insert_rows(table, new, parents=parents)
+    if plain:
+        fields = [
+            model._attname(name) for name in model.COLUMNS.values()
+        ] + ["row_version", "updated_at", "sync_state", "sync_message"]  # fmt: skip
+        model._default_manager.bulk_update(plain, fields, batch_size=500)
 
 
 def _merge(
-    link: SyncLink, record: Record, company: dict[str, Any], row_version: int, tally: Tally
+    link: SyncLink,
+    record: Record,
+    company: dict[str, Any],
+    row_version: int,
+    waiting: list[OutboxEntry],
+    tally: Tally,
 ) -> None:
     """Applies a company row to a record, field by field against the online edits not sent
-    yet: a field only the company changed is taken, one only we changed is kept, one both
-    changed is a conflict decided by the link's policy (5).
+    yet (`waiting`: the record's unfinished outbox entries, oldest first): a field only the
+    company changed is taken, one only we changed is kept, one both changed is a conflict
+    decided by the link's policy (5).
 
     A field of an entry a push has claimed is left to that push: it may be writing it right
     now, and it compares with the company's row inside its own transaction."""
     model = type(record)
-    entries = list(
-        OutboxEntry.objects.unfinished()
-        .filter(table=model.TABLE, record_id=record.pk, op=OutboxEntry.Op.UPDATE)
-        .order_by("created_at")
-    )
+    entries = [entry for entry in waiting if entry.op == OutboxEntry.Op.UPDATE]
     pending: dict[str, tuple[OutboxEntry, Any]] = {}
     for entry in entries:
         for name, base in decoded(model, entry.base).items():
@@ -385,7 +442,7 @@ def _merge(
     dropped: dict[uuid.UUID, list[str]] = {}
     rebased: dict[uuid.UUID, dict[str, Any]] = {}
     for name, value in company.items():
-        attname = model._meta.get_field(name).attname  # type: ignore[union-attr]
+        attname = model._attname(name)
         if name not in pending:
             setattr(record, attname, value)
             continue
@@ -402,18 +459,25 @@ def _merge(
             # Our value goes out; its base is now the company's value, so the push does not
             # see this conflict a second time.
             rebased.setdefault(entry.pk, {})[name] = value
+    finished = set()
     for entry in entries:
         names = dropped.get(entry.pk, [])
         values = {k: v for k, v in entry.values.items() if k not in names}
+        # The JSON field's own encoder turns the rebased Decimal, date and datetime values
+        # into text, as it did the rest of the base.
         base = {k: v for k, v in entry.base.items() if k not in names}
-        base.update(_jsonable(rebased.get(entry.pk, {})))
+        base.update(rebased.get(entry.pk, {}))
         if names or entry.pk in rebased:
             state = OutboxEntry.State.QUEUED if values else OutboxEntry.State.APPLIED
-            OutboxEntry.objects.filter(pk=entry.pk, state=OutboxEntry.State.QUEUED).update(
-                values=values, base=base, state=state
-            )
+            if (
+                OutboxEntry.objects.filter(pk=entry.pk, state=OutboxEntry.State.QUEUED).update(
+                    values=values, base=base, state=state
+                )
+                and state == OutboxEntry.State.APPLIED
+            ):
+                finished.add(entry.pk)
     record.row_version = row_version
-    if not OutboxEntry.objects.unfinished().filter(table=model.TABLE, record_id=record.pk).exists():
+    if all(entry.pk in finished for entry in waiting):
         record.sync_state = SyncState.SYNCED
         record.sync_message = ""
     record.save()
@@ -503,14 +567,6 @@ def _text(value: Any) -> str | None:
 
 def _describe(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    encoder = DjangoJSONEncoder()
-    return {
-        k: v if v is None or isinstance(v, bool | int | str) else encoder.default(v)
-        for k, v in values.items()
-    }
 
 
 # -- outbound ----------------------------------------------------------------------------------
@@ -757,7 +813,7 @@ def _applied(
             # The company's value of a field it won goes to the record: the pull will not
             # bring it if it merged that row already.
             for name, value in outcome.get("company_won", {}).items():
-                setattr(record, model._meta.get_field(name).attname, value)  # type: ignore[union-attr]
+                setattr(record, model._attname(name), value)
             # Our write's version is ours to take only if we had seen the version it was
             # written over: else a desktop change in between would look seen, and its other
             # fields would never be pulled.

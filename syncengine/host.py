@@ -5,8 +5,11 @@ company databases it reaches. Connection strings live only here, in the file on 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,9 @@ from syncengine.companydb.errors import (
     SchemaTooOld,
     redact,
 )
+from syncengine.companydb.schema import NOTIFY_CHANNEL
+
+logger = logging.getLogger(__name__)
 
 # The worker started by `synchost run` finds its credential file through this variable.
 CREDENTIAL_FILE_VARIABLE = "SYNCHOST_CREDENTIAL_FILE"
@@ -174,3 +180,105 @@ def open_company_database(*, host_id: int, database_id: str) -> Connector:
     raise HostSetupError(
         _("This sync host does not reach company database %(id)s any more.") % {"id": database_id}
     )
+
+
+# -- prompt pick-up of desktop changes ------------------------------------------------------
+
+# Notifications closer together than this make one pull: the first at once, the rest in one
+# pull when the window ends (a desktop user saving 50 rows a second needs no 50 pulls).
+PULL_DEBOUNCE_SECONDS = 0.1
+
+
+class ChangeListener:
+    """Listens to the notifications of the host's PostgreSQL company databases (the kit's
+    triggers NOTIFY on every write to a business table) and queues a pull for the link of
+    the database that changed. The periodic tick stays the safety net: a notification lost
+    while the connection was down is made up by the pull queued on reconnecting, and SQLite
+    company databases, which cannot notify, are pulled by the tick alone."""
+
+    def __init__(
+        self,
+        credentials: HostCredentials,
+        *,
+        debounce_seconds: float = PULL_DEBOUNCE_SECONDS,
+        retry_seconds: float = 5.0,
+    ) -> None:
+        self.credentials = credentials
+        self.debounce_seconds = debounce_seconds
+        self.retry_seconds = retry_seconds
+        self.stopping = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._listen, args=(dsn,), daemon=True, name="notify")
+            for dsn in credentials.databases
+            if parse_dsn(dsn).dialect == "postgresql"
+        ]
+
+    def start(self) -> ChangeListener:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+    def _listen(self, dsn: str) -> None:
+        import psycopg
+
+        try:
+            while not self.stopping.is_set():
+                try:
+                    with psycopg.connect(
+                        parse_dsn(dsn).dsn, autocommit=True, connect_timeout=5
+                    ) as connection:
+                        self._wait_for_changes(connection)
+                except psycopg.Error:
+                    logger.warning("Lost the notifications of a company database; reconnecting.")
+                    self.stopping.wait(self.retry_seconds)
+        finally:
+            from django.db import connection as online
+
+            online.close()  # this thread's connection to the online database
+
+    def _wait_for_changes(self, connection: Any) -> None:
+        connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        row = connection.execute("SELECT database_id FROM company_settings").fetchone()
+        database_id = str(row[0])
+        # Whatever was written while nobody listened is pulled now.
+        self.queue_pull(database_id)
+        last_sent = time.monotonic()
+        pending = False
+        while not self.stopping.is_set():
+            timeout = 1.0
+            if pending:
+                timeout = max(0.0, last_sent + self.debounce_seconds - time.monotonic())
+            for _notification in connection.notifies(timeout=timeout, stop_after=1):
+                pending = True
+            if pending and time.monotonic() - last_sent >= self.debounce_seconds:
+                pending = False
+                last_sent = time.monotonic()
+                self.queue_pull(database_id)
+
+    def queue_pull(self, database_id: str) -> None:
+        """Sends a pull for the connected link of `database_id` on this host's queue (a
+        failure is logged: the tick pulls later, and the next notification tries again)."""
+        from celery import current_app
+        from django.db import connection
+
+        from syncengine.models import SyncLink
+
+        try:
+            links = SyncLink.objects.connected().filter(
+                host_id=self.credentials.host_id, database__database_id=database_id
+            )
+            for link_id in links.values_list("pk", flat=True):
+                current_app.send_task(
+                    "syncengine.pull_changes",
+                    args=[link_id],
+                    queue=self.credentials.queue,
+                    expires=120,
+                )
+        except Exception:
+            logger.exception("Could not queue a pull for company database %s.", database_id)
+            connection.close()  # a fresh one next time

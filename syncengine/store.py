@@ -98,18 +98,27 @@ class OnlineStore:
 
     # -- bulk copy (initial sync) ----------------------------------------------------------
 
-    def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> int:
-        """Inserts company rows as new records (the batched path: SQLite, or mixed dialects)."""
+    def insert_rows(
+        self,
+        table: str,
+        rows: list[dict[str, Any]],
+        *,
+        parents: Mapping[str, dict[int, int]] | None = None,
+    ) -> int:
+        """Inserts company rows as new records, in batches: the initial sync's path on SQLite
+        (or mixed dialects), and a pull's for rows new to the online store. `parents` (as
+        for `to_online`) when the caller has looked them up already."""
         model = self.model(table)
-        parents = {
-            column: self.record_ids(parent, [row[column] for row in rows])
-            for column, parent in model.PARENTS.items()
-        }
+        if parents is None:
+            parents = {
+                column: self.record_ids(parent, [row[column] for row in rows])
+                for column, parent in model.PARENTS.items()
+            }
         now = timezone.now()
         objects = []
         for row in rows:
             values = self.to_online(table, row, parents)
-            attrs = {model._meta.get_field(k).attname: v for k, v in values.items()}  # type: ignore[union-attr]
+            attrs = {model._attname(name): value for name, value in values.items()}
             objects.append(
                 model(
                     company=self.company,
