@@ -102,12 +102,10 @@ def ceiling(company_dsn: str, *, company_id: int) -> float:
         "sync_state": "'synced'",
         "sync_message": "''",
     }
-    for column, name in Contact.COLUMNS.items():
+    for column in Contact.COLUMNS:
         field = Contact.field_for(column)
         text = field.get_internal_type() == "TextField" and not field.null
-        sources[str(Contact._meta.get_field(name).column)] = (
-            f"coalesce({column}, '')" if text else column
-        )
+        sources[str(field.column)] = f"coalesce({column}, '')" if text else column
     select = ", ".join(f"({expression})::{types[c]}" for c, expression in sources.items())
     out = f"COPY (SELECT {select} FROM contacts ORDER BY id) TO STDOUT (FORMAT BINARY)"  # noqa: S608
     into = sql.SQL("COPY bench_ceiling ({}) FROM STDIN (FORMAT BINARY)").format(
@@ -170,7 +168,8 @@ def engine_sync(host: dict[str, Any], *, timeout: float) -> dict[str, Any]:
 
         wait_for(finished, timeout=timeout, interval=0.2, what="the initial sync")
         peak = memory.stop()
-    assert run.started_at and run.finished_at  # noqa: S101
+    if run.started_at is None or run.finished_at is None:
+        raise SystemExit("The run finished without its start and end times.")
     return {
         "rows": link.company.contacts.count(),
         "peak_rss_mb": peak,

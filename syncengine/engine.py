@@ -10,6 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import takewhile
 from typing import Any
 
 from django.conf import settings
@@ -185,6 +186,17 @@ def _check_quiet(connector: Connector) -> None:
         )
 
 
+def _relaxed_commit() -> None:
+    """PostgreSQL: this online transaction's commit need not wait for its WAL to reach the
+    disk. Safe to lose on a crash, and only for such transactions: a lost chunk (with its
+    checkpoint) is copied again, a lost pull batch (with its cursor) pulled again and found
+    seen by row_version, a lost "applied" of a push finds its `sync_applied` row on the
+    retry (3). Never for a company-database transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _copy_chunk(
     run: SyncRun, lease: Lease, store: OnlineStore, connector: Connector, table: str
 ) -> None:
@@ -192,11 +204,7 @@ def _copy_chunk(
     high = int(run.progress[table]["high"])
     binary = isinstance(connector, PostgreSQLConnector) and connection.vendor == "postgresql"
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Safe to lose on a crash: the checkpoint commits with the chunk, so a lost chunk
-            # is a chunk to copy again, never a gap.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
+        _relaxed_commit()
         if binary:
             assert isinstance(connector, PostgreSQLConnector)  # noqa: S101 - for mypy
             up_to = min(after + settings.SYNC_COPY_CHUNK, high)
@@ -312,6 +320,7 @@ def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -
     fetched = {table: connector.fetch_rows(table, sorted(ids)) for table, ids in touched.items()}
     store = OnlineStore(link.company)
     with transaction.atomic():
+        _relaxed_commit()
         # Conditional on the cursor we read: a pull racing us applies the batch, not both (3).
         if not SyncLink.objects.filter(pk=link.pk, last_seq=cursor).update(last_seq=new_cursor):
             transaction.set_rollback(True)
@@ -411,10 +420,7 @@ def _apply_rows(
     if new:
         store.insert_rows(table, new, parents=parents)
     if plain:
-        fields = [
-            model._attname(name) for name in model.COLUMNS.values()
-        ] + ["row_version", "updated_at", "sync_state", "sync_message"]  # fmt: skip
-        model._default_manager.bulk_update(plain, fields, batch_size=500)
+        store.update_records(table, plain)
 
 
 def _merge(
@@ -574,25 +580,115 @@ def _describe(values: dict[str, Any]) -> str:
 
 def push_outbox(*, link: SyncLink, connector: Connector, tally: Tally | None = None) -> Tally:
     """Writes the online changes waiting in the outbox to the company database, oldest first,
-    each in one company transaction with its `sync_applied` row (3)."""
+    each in a company transaction together with its `sync_applied` row (3).
+
+    Updates of records the company database knows (nearly every online edit) go several to a
+    company transaction and their outcomes in one online transaction: two commits for the
+    lot instead of two each. Inserts and deletes go one by one."""
     tally = tally if tally is not None else Tally()
     store = OnlineStore(link.company)
     while True:
         entries = _claim(link)
         if not entries:
             return tally
-        for entry in entries:
-            if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
-                # Died on it again and again (or its parent never arrives): stop, visibly (5).
-                _reject(link, store, connector, entry, _give_up_message(entry), tally)
-                continue
-            try:
-                _push_one(link, store, connector, entry, tally)
-            except ParentNotPushed:
-                _release(entries)  # its parent comes first; the next push takes both
-                return tally
+        position = 0
+        try:
+            while position < len(entries):
+                entry = entries[position]
+                if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
+                    # Died on it again and again (or its parent never arrives): stop, visibly.
+                    _reject(link, store, connector, entry, _give_up_message(entry), tally)
+                    position += 1
+                    continue
+                updates = list(takewhile(_plain_update, entries[position:]))
+                if updates:
+                    position += len(updates)
+                    _push_updates(link, store, connector, updates, tally)
+                else:
+                    position += 1
+                    _push_one(link, store, connector, entry, tally)
+        except ParentNotPushed:
+            _release(entries)  # its parent comes first; the next push takes both
+            return tally
         if len(entries) < settings.SYNC_PUSH_BATCH:
             return tally
+
+
+def _plain_update(entry: OutboxEntry) -> bool:
+    return (
+        entry.op == OutboxEntry.Op.UPDATE
+        and entry.source_id is not None
+        and entry.attempts <= settings.SYNC_MAX_PUSH_ATTEMPTS
+    )
+
+
+def _push_updates(
+    link: SyncLink,
+    store: OnlineStore,
+    connector: Connector,
+    entries: list[OutboxEntry],
+    tally: Tally,
+) -> None:
+    """Pushes updates of records with a company id, in one company transaction; each write
+    in its own savepoint with its `sync_applied` row, so that a refused or outdated one
+    leaves the others be. Raises ParentNotPushed (after pushing the entries before it) at
+    the first entry that refers to a record not pushed yet."""
+    for count, entry in enumerate(entries):
+        try:
+            store.to_company(entry.table, decoded(store.model(entry.table), entry.values))
+        except ParentNotPushed:
+            if count:
+                _push_updates(link, store, connector, entries[:count], tally)
+            raise
+    done: list[tuple[OutboxEntry, dict[str, Any]]] = []
+    outdated: list[OutboxEntry] = []
+    refused: list[tuple[OutboxEntry, str]] = []
+    with connector.sync_transaction() as tx:
+        current: dict[str, dict[int, dict[str, Any]]] = {}
+        for entry in entries:
+            current.setdefault(entry.table, {})
+        for table in current:
+            ids = sorted({e.source_id for e in entries if e.table == table and e.source_id})
+            current[table] = connector.fetch_rows(table, ids)
+        for entry in entries:
+            source_id = int(entry.source_id)  # type: ignore[arg-type]
+            outcome: dict[str, Any] = {"source_id": source_id}
+            if tx.applied(entry.id) is not None:
+                done.append((entry, outcome))  # written by an attempt that died after (3)
+                continue
+            row = current[entry.table].get(source_id)
+            if row is None:
+                # Deleted in the company database meanwhile: delete wins, the edit is kept as
+                # a conflict and the pull removes the record.
+                _record_conflict(
+                    link, entry.table, source_id, "*", Conflict.DELETED,
+                    _describe(entry.values), _describe(entry.base), tally, rule="delete_wins",
+                )  # fmt: skip
+            else:
+                values = decoded(store.model(entry.table), entry.values)
+                send, outcome["company_won"] = _outgoing(link, store, entry, values, row, tally)
+                outcome["seen"] = row["row_version"]
+                if send:
+                    try:
+                        outcome["row_version"] = tx.update(
+                            entry.table,
+                            source_id,
+                            store.to_company(entry.table, send),
+                            expected_row_version=row["row_version"],
+                        )
+                    except RejectedChange as error:
+                        refused.append((entry, error.message))
+                        continue
+                    except (RowVersionConflict, RowNotFound):
+                        outdated.append(entry)  # the desktop wrote meanwhile: next push
+                        continue
+            tx.record_applied(entry.id, entry.table, source_id)
+            done.append((entry, outcome))
+    _applied_many(store, done, tally)
+    if outdated:
+        _release(outdated)
+    for entry, message in refused:
+        _reject(link, store, connector, entry, message, tally)
 
 
 def _give_up_message(entry: OutboxEntry) -> str:
@@ -793,37 +889,69 @@ def _applied(
     outcome: dict[str, Any],
     tally: Tally,
 ) -> None:
-    source_id = outcome["source_id"]
-    model = store.model(entry.table)
+    _applied_many(store, [(entry, outcome)], tally)
+
+
+def _applied_many(
+    store: OnlineStore, done: list[tuple[OutboxEntry, dict[str, Any]]], tally: Tally
+) -> None:
+    """Marks entries applied and gives their records what the writes produced, in one
+    online transaction, with a few queries for the lot."""
+    if not done:
+        return
+    now = timezone.now()
     with transaction.atomic():
-        OutboxEntry.objects.filter(pk=entry.pk).update(
-            state=OutboxEntry.State.APPLIED,
-            source_id=source_id,
-            applied_at=timezone.now(),
-            claimed_by="",
-            claimed_until=None,
+        _relaxed_commit()
+        OutboxEntry.objects.filter(pk__in=[entry.pk for entry, _outcome in done]).update(
+            state=OutboxEntry.State.APPLIED, applied_at=now, claimed_by="", claimed_until=None
         )
-        if entry.op == OutboxEntry.Op.INSERT:
-            OutboxEntry.objects.filter(
-                table=entry.table, record_id=entry.record_id, source_id=None
-            ).update(source_id=source_id)
-        record = model._default_manager.select_for_update().filter(pk=entry.record_id).first()
-        if record is not None:
-            record.source_id = source_id
-            # The company's value of a field it won goes to the record: the pull will not
-            # bring it if it merged that row already.
-            for name, value in outcome.get("company_won", {}).items():
-                setattr(record, model._attname(name), value)
-            # Our write's version is ours to take only if we had seen the version it was
-            # written over: else a desktop change in between would look seen, and its other
-            # fields would never be pulled.
-            if "row_version" in outcome and outcome.get("seen", 0) == record.row_version:
-                record.row_version = outcome["row_version"]
-            unfinished = OutboxEntry.objects.unfinished().filter(
-                table=entry.table, record_id=entry.record_id
-            )
-            if not unfinished.exists():
-                record.sync_state = SyncState.SYNCED
-                record.sync_message = ""
-            record.save()
-    tally.add(entry.table)
+        for entry, outcome in done:
+            if entry.source_id != outcome["source_id"]:
+                OutboxEntry.objects.filter(pk=entry.pk).update(source_id=outcome["source_id"])
+            if entry.op == OutboxEntry.Op.INSERT:
+                # The record's later edits learn the company id its insert produced.
+                OutboxEntry.objects.filter(
+                    table=entry.table, record_id=entry.record_id, source_id=None
+                ).update(source_id=outcome["source_id"])
+        for table in {entry.table for entry, _outcome in done}:
+            mine = [(entry, outcome) for entry, outcome in done if entry.table == table]
+            _update_records(store, table, mine, now)
+            tally.add(table, len(mine))
+
+
+def _update_records(
+    store: OnlineStore,
+    table: str,
+    done: list[tuple[OutboxEntry, dict[str, Any]]],
+    now: Any,
+) -> None:
+    model = store.model(table)
+    wanted = [entry.record_id for entry, _outcome in done]
+    records = {
+        record.pk: record
+        for record in model._default_manager.select_for_update().filter(pk__in=wanted)
+    }
+    unfinished = set(
+        OutboxEntry.objects.unfinished()
+        .filter(table=table, record_id__in=wanted)
+        .values_list("record_id", flat=True)
+    )
+    for entry, outcome in done:
+        record = records.get(entry.record_id)
+        if record is None:
+            continue  # deleted online since: its delete is queued
+        record.source_id = outcome["source_id"]
+        # The company's value of a field it won goes to the record: the pull will not bring
+        # it if it merged that row already.
+        for name, value in outcome.get("company_won", {}).items():
+            setattr(record, model._attname(name), value)
+        # Our write's version is ours to take only if we had seen the version it was written
+        # over: else a desktop change in between would look seen, and its other fields would
+        # never be pulled.
+        if "row_version" in outcome and outcome.get("seen", 0) == record.row_version:
+            record.row_version = outcome["row_version"]
+        if record.pk not in unfinished:
+            record.sync_state = SyncState.SYNCED
+            record.sync_message = ""
+        record.updated_at = now
+    store.update_records(table, list(records.values()))

@@ -10,6 +10,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,14 +158,49 @@ def read_reports(dsns: list[str]) -> ReadResult:
 
 
 _dsn_by_database: dict[str, str] = {}
+# Open connectors of this worker process, by database identity. A pull or a push is a few
+# milliseconds of work; opening a connection and checking the schema for each one cost more
+# than the work itself when desktop and online edits come in at tens a second.
+_open: dict[str, Connector] = {}
+KEEP_OPEN = 8
 
 
-def open_company_database(*, host_id: int, database_id: str) -> Connector:
+@contextmanager
+def open_company_database(*, host_id: int, database_id: str) -> Iterator[Connector]:
     """A connector to one of this host's company databases, found by its identity among the
-    DSNs of the credential file (the portal never knows them)."""
+    DSNs of the credential file (the portal never knows them).
+
+    The connection stays open for the next task of this process, and each use first checks
+    that the database behind it still has this identity (a restored backup gets a new one).
+    A use that fails closes it: the next one connects afresh."""
     credentials = HostCredentials.from_environment()
     if credentials.host_id != host_id:
         raise HostSetupError(_("This task is for another sync host."))
+    connector = _open.pop(database_id, None)
+    if connector is not None and not _still(connector, database_id):
+        connector.close()
+        connector = None
+    if connector is None:
+        connector = _connect(credentials, database_id)
+    try:
+        yield connector
+    except BaseException:
+        connector.close()
+        raise
+    # Kept only when the block ended cleanly: no transaction of it can be left open.
+    _open[database_id] = connector
+    while len(_open) > KEEP_OPEN:  # a host reaches a few databases; keep the latest used
+        _open.pop(next(iter(_open))).close()
+
+
+def _still(connector: Connector, database_id: str) -> bool:
+    try:
+        return str(connector.company_settings()["database_id"]) == database_id
+    except CompanyDatabaseError:
+        return False
+
+
+def _connect(credentials: HostCredentials, database_id: str) -> Connector:
     known = _dsn_by_database.get(database_id)
     if known in credentials.databases:
         return connect(known)

@@ -131,6 +131,45 @@ class OnlineStore:
         model._default_manager.bulk_create(objects, batch_size=500)
         return len(objects)
 
+    def update_records(self, table: str, records: list[Record]) -> None:
+        """Writes the synchronised fields of `records` (changed in memory) and their company
+        id, row_version, updated_at and sync state. PostgreSQL: one UPDATE joining an array
+        per column; SQLite: one UPDATE per record, in one executemany. (Django's bulk_update
+        builds a CASE per field and row: seconds of Python for a thousand records.)"""
+        if not records:
+            return
+        model = self.model(table)
+        names = [*model.COLUMNS.values(), "source_id", "row_version", "updated_at"]
+        fields = [model._meta.get_field(name) for name in [*names, "sync_state", "sync_message"]]
+        concrete = [field for field in fields if isinstance(field, models.Field)]
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The values are Python's own (str, bool, int, Decimal, date, aware datetime),
+                # which psycopg sends as they are; each array's cast gives the column's type.
+                values = [[getattr(record, f.attname) for f in concrete] for record in records]
+                columns = [quote(f.column) for f in concrete]
+                arrays = ", ".join(
+                    f"%s::{f.db_type(connection)}[]" for f in [model._meta.pk, *concrete]
+                )
+                cursor.execute(
+                    f"UPDATE {model._meta.db_table} AS r SET "  # noqa: S608
+                    + ", ".join(f"{c} = v.{c}" for c in columns)
+                    + f" FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE r.id = v.id",
+                    [[record.pk for record in records]]
+                    + [[row[n] for row in values] for n in range(len(concrete))],
+                )
+            else:
+                values = [
+                    [f.get_db_prep_save(getattr(record, f.attname), connection) for f in concrete]
+                    for record in records
+                ]
+                assignments = ", ".join(f"{quote(f.column)} = %s" for f in concrete)
+                cursor.executemany(
+                    f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s",  # noqa: S608
+                    [[*row, record.pk] for row, record in zip(values, records, strict=True)],
+                )
+
     def copy_binary(self, table: str, data: Iterable[bytes]) -> int:
         """PostgreSQL: streams a company table's binary COPY data into its records.
 
