@@ -6,7 +6,7 @@ PORT ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format messages venv clean
+.PHONY: run test lint format messages venv clean bench
 
 # Reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -31,6 +31,15 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+
+# The sync engine's benchmarks (README "Benchmarks"); each prints one JSON line.
+BENCH_ROWS ?= 100000
+BENCH_CHANGES ?= 5000
+BENCH_RATE ?= 50
+BENCH_SECONDS ?= 20
+bench: venv
+	$(PY) -m benchmarks.initial_sync --rows $(BENCH_ROWS)
+	$(PY) -m benchmarks.incremental --changes $(BENCH_CHANGES) --rate $(BENCH_RATE) --seconds $(BENCH_SECONDS)
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

@@ -47,6 +47,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50, help="edits per second, each way")
     parser.add_argument("--seconds", type=float, default=20, help="length of the load")
     options = parser.parse_args()
+    if not (os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL")):
+        raise SystemExit(
+            "The incremental benchmark needs a real broker: set REDIS_URL (the filesystem "
+            "broker polls once a second, which is what it would measure)."
+        )
     each_way = int(options.rate * options.seconds)
     contacts = 2 * each_way + options.changes + 10
 
