@@ -6,7 +6,7 @@ PORT ?= 8000
 export SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format messages venv clean faults e2e
+.PHONY: run test lint format messages venv clean faults e2e bench
 
 # Reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -40,6 +40,17 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+
+# The benchmarks (README "Benchmarks"); each prints one JSON line. The web benchmark needs
+# Debian's wrk.
+BENCH_ROWS ?= 100000
+BENCH_CHANGES ?= 5000
+BENCH_RATE ?= 50
+BENCH_SECONDS ?= 20
+bench: venv
+	$(PY) -m benchmarks.initial_sync --rows $(BENCH_ROWS)
+	$(PY) -m benchmarks.incremental --changes $(BENCH_CHANGES) --rate $(BENCH_RATE) --seconds $(BENCH_SECONDS)
+	$(PY) -m benchmarks.web --contacts $(BENCH_ROWS)
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

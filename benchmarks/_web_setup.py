@@ -1,27 +1,10 @@
-"""The web benchmark's database: created empty, then (run as a module, inside Django) a company
-with a super user and N contacts; prints the session cookie (and an API token once the API
-has them) as JSON for the load generator."""
+"""Run inside Django on the web benchmark's database: a company with a super user and N
+contacts; prints the session cookie and an API token as JSON for the load generator."""
 
 from __future__ import annotations
 
 import argparse
 import json
-
-import psycopg
-from psycopg import sql
-
-
-def recreate_database(server: str, name: str) -> None:
-    drop_database(server, name)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(server: str, name: str) -> None:
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def _populate(contacts: int) -> dict[str, str]:

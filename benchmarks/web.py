@@ -3,7 +3,7 @@ concurrent clients, against a bare Django view served the same way in the same r
 
     python -m benchmarks.web [--contacts 100000] [--clients 20] [--seconds 15]
 
-Builds a PostgreSQL database of its own (od_bench_web, dropped first), serves the site with
+Builds a PostgreSQL database of its own (od_bench_web_*, dropped at the end), serves the site with
 gunicorn in production mode, drives it with wrk (Debian's package) and prints one JSON line:
 p50/p99 milliseconds and requests per second of each, and the ratios to the bare view.
 Targets (issue #6): p99 under 100 ms at 20 clients, and at least 40% of the bare view's
@@ -26,11 +26,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks import _web_setup
+from benchmarks._common import throwaway_database
 
 BASE_DIR = Path(__file__).resolve().parents[1]
-DATABASE = "od_bench_web"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
 P99_CEILING_MS = 100.0
 SHARE_OF_BARE = 0.4
 
@@ -45,9 +43,34 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("benchmarks.web needs wrk: apt-get install wrk")
 
+    with throwaway_database("web") as database:
+        runs = _measure(database, args)
+    bare = runs["bare_view"]["requests_per_s"]
+    result: dict[str, object] = {
+        "benchmark": "web",
+        "contacts": args.contacts,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        **runs,
+    }
+    met = True
+    for name, run in runs.items():
+        if name == "bare_view":
+            continue
+        share = round(run["requests_per_s"] / bare, 3) if bare else 0.0
+        result[f"{name}_share_of_bare"] = share
+        met = met and run["p99_ms"] < P99_CEILING_MS and share >= SHARE_OF_BARE
+    result["targets"] = {"p99_ms_below": P99_CEILING_MS, "share_of_bare_at_least": SHARE_OF_BARE}
+    result["targets_met"] = met and "api_list" in runs
+    print(json.dumps(result))
+
+
+def _measure(database: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """The site served by gunicorn on `database`, filled with a company of N contacts, and
+    wrk's figures for the bare view, the contact list page and the API's contact list."""
     environment = {
         **os.environ,
-        "DATABASE_URL": f"{SERVER}/{DATABASE}",
+        "DATABASE_URL": database.replace("postgresql://", "postgres://", 1),
         "DJANGO_SETTINGS_MODULE": "benchmarks.web_settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "benchmark-only-" + "x" * 50,
@@ -58,7 +81,6 @@ def main() -> None:
         "API_THROTTLE_RATE": "1000000/minute",
         "VAR_DIR": tempfile.mkdtemp(prefix="od-bench-web-"),
     }
-    _web_setup.recreate_database(SERVER, DATABASE)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=BASE_DIR,
@@ -104,41 +126,29 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-        _web_setup.drop_database(SERVER, DATABASE)
-    bare = runs["bare_view"]["requests_per_s"]
-    result: dict[str, object] = {
-        "benchmark": "web",
-        "contacts": args.contacts,
-        "clients": args.clients,
-        "seconds": args.seconds,
-        **runs,
-    }
-    met = True
-    for name, run in runs.items():
-        if name == "bare_view":
-            continue
-        share = round(run["requests_per_s"] / bare, 3) if bare else 0.0
-        result[f"{name}_share_of_bare"] = share
-        met = met and run["p99_ms"] < P99_CEILING_MS and share >= SHARE_OF_BARE
-    result["targets"] = {"p99_ms_below": P99_CEILING_MS, "share_of_bare_at_least": SHARE_OF_BARE}
-    result["targets_met"] = met and "api_list" in runs
-    print(json.dumps(result))
+    return runs
 
 
 def _drive(url: str, headers: list[str], args: argparse.Namespace) -> dict[str, float]:
     """wrk's figures for `url`: p50/p99 latency (ms), requests per second, errors."""
-    command = ["wrk", "--latency", "-t", "2", "-c", str(args.clients), "-d", f"{args.seconds}s"]
+    options = ["--latency", "-t", "2", "-c", str(args.clients)]
     for header in headers:
-        command += ["-H", header]
-    subprocess.run([*command[:-2], "-d", "3s", url], check=True, capture_output=True)  # warm up
-    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+        options += ["-H", header]
+    subprocess.run(["wrk", *options, "-d", "3s", url], check=True, capture_output=True)  # warm up
+    output = subprocess.run(
+        ["wrk", *options, "-d", f"{args.seconds}s", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    assert rate is not None, output
     return {
         "p50_ms": _latency(output, "50%"),
         "p99_ms": _latency(output, "99%"),
-        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-        "non_2xx": int(m.group(1))
-        if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output))
-        else 0,
+        "requests_per_s": float(rate.group(1)),
+        "non_2xx": int(failed.group(1)) if failed else 0,
     }
 
 

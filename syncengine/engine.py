@@ -10,10 +10,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import takewhile
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.deletion import Collector
@@ -186,6 +186,17 @@ def _check_quiet(connector: Connector) -> None:
         )
 
 
+def _relaxed_commit() -> None:
+    """PostgreSQL: this online transaction's commit need not wait for its WAL to reach the
+    disk. Safe to lose on a crash, and only for such transactions: a lost chunk (with its
+    checkpoint) is copied again, a lost pull batch (with its cursor) pulled again and found
+    seen by row_version, a lost "applied" of a push finds its `sync_applied` row on the
+    retry (3). Never for a company-database transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _copy_chunk(
     run: SyncRun, lease: Lease, store: OnlineStore, connector: Connector, table: str
 ) -> None:
@@ -193,11 +204,7 @@ def _copy_chunk(
     high = int(run.progress[table]["high"])
     binary = isinstance(connector, PostgreSQLConnector) and connection.vendor == "postgresql"
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Safe to lose on a crash: the checkpoint commits with the chunk, so a lost chunk
-            # is a chunk to copy again, never a gap.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
+        _relaxed_commit()
         if binary:
             assert isinstance(connector, PostgreSQLConnector)  # noqa: S101 - for mypy
             up_to = min(after + settings.SYNC_COPY_CHUNK, high)
@@ -226,15 +233,24 @@ def _add_timing(run: SyncRun, lease: Lease, phase: str, seconds: float) -> None:
 @dataclass
 class Pulled:
     applied: int = 0  # change-log rows the cursor moved past
-    more: bool = False  # a batch limit stopped us before the mark
+    more: bool = False  # a batch limit or the time budget stopped us before the mark
     stalled: str = ""
 
 
 def pull_changes(
-    *, link: SyncLink, connector: Connector, tally: Tally | None = None, claim: bool = True
+    *,
+    link: SyncLink,
+    connector: Connector,
+    tally: Tally | None = None,
+    claim: bool = True,
+    budget_seconds: float | None = None,
 ) -> Pulled:
     """Applies the company's changes after the link's cursor, up to a final mark (2), one
-    batch per online transaction with the cursor (3)."""
+    batch per online transaction with the cursor (3), batch after batch until the mark or
+    until `budget_seconds` (default SYNC_STEP_SECONDS) have passed; `more` then says so.
+
+    With `claim`, takes the link's short pull claim first and notes the pull's time when it
+    hands the claim back (one write)."""
     tally = tally if tally is not None else Tally()
     if claim:
         now = timezone.now()
@@ -244,13 +260,24 @@ def pull_changes(
         if not claimed:
             return Pulled()  # another pull is on it
     try:
-        return _pull(link, connector, tally)
-    finally:
+        pulled = _pull_up_to_mark(link, connector, tally, budget_seconds)
+    except BaseException:
         if claim:
             SyncLink.objects.filter(pk=link.pk).update(pull_claimed_until=None)
+        raise
+    if claim:
+        SyncLink.objects.filter(pk=link.pk).update(
+            pull_claimed_until=None, last_pull_at=timezone.now()
+        )
+    return pulled
 
 
-def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
+def _pull_up_to_mark(
+    link: SyncLink, connector: Connector, tally: Tally, budget_seconds: float | None
+) -> Pulled:
+    deadline = time.monotonic() + (
+        settings.SYNC_STEP_SECONDS if budget_seconds is None else budget_seconds
+    )
     try:
         mark = connector.high_water_mark(timeout=settings.SYNC_MARK_WAIT_SECONDS)
     except ChangeLogStalled as error:
@@ -266,10 +293,22 @@ def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
         stalled_since=None, stall_message=""
     )
     link.refresh_from_db()
+    pulled = Pulled()
+    # One mark for every batch: each seq up to it is final, so it needs taking only once.
+    while True:
+        applied, more = _pull_batch(link, connector, tally, mark)
+        pulled.applied += applied
+        pulled.more = more
+        if not more or time.monotonic() >= deadline:
+            return pulled
+
+
+def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -> tuple[int, bool]:
+    """Applies one batch of changes after the cursor up to `mark`: (rows moved past, more)."""
     cursor = link.last_seq
     changes = connector.changes(cursor, mark, limit=settings.SYNC_PULL_BATCH)
     if not changes:
-        return Pulled()
+        return 0, False
     new_cursor = changes[-1].seq
     touched: dict[str, set[int]] = {}
     for change in changes:
@@ -281,12 +320,11 @@ def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
     fetched = {table: connector.fetch_rows(table, sorted(ids)) for table, ids in touched.items()}
     store = OnlineStore(link.company)
     with transaction.atomic():
+        _relaxed_commit()
         # Conditional on the cursor we read: a pull racing us applies the batch, not both (3).
-        if not SyncLink.objects.filter(pk=link.pk, last_seq=cursor).update(
-            last_seq=new_cursor, last_pull_at=timezone.now()
-        ):
+        if not SyncLink.objects.filter(pk=link.pk, last_seq=cursor).update(last_seq=new_cursor):
             transaction.set_rollback(True)
-            return Pulled()
+            return 0, False
         for table in TABLES:
             if table in touched:
                 _apply_rows(link, store, connector, table, fetched[table], tally)
@@ -295,7 +333,7 @@ def _pull(link: SyncLink, connector: Connector, tally: Tally) -> Pulled:
             if gone:
                 _apply_deletes(link, store, table, gone, tally)
     link.last_seq = new_cursor
-    return Pulled(applied=len(changes), more=len(changes) >= settings.SYNC_PULL_BATCH)
+    return len(changes), len(changes) >= settings.SYNC_PULL_BATCH
 
 
 def _parents(
@@ -331,6 +369,11 @@ def _apply_rows(
     rows: dict[int, dict[str, Any]],
     tally: Tally,
 ) -> None:
+    """Applies company rows of `table`: new ones inserted together, the others merged.
+
+    The online edits waiting for these records are read in one query for the batch: a
+    record none waits for (nearly all of them) takes the company row as it is, and those are
+    written together; one with edits waiting is merged field by field (`_merge`)."""
     if not rows:
         return
     model = store.model(table)
@@ -339,44 +382,64 @@ def _apply_rows(
         record.source_id: record
         for record in store.records(table).filter(source_id__in=list(rows)).select_for_update()
     }
-    deleting = set(
+    record_ids = [record.pk for record in existing.values()]
+    waiting: dict[int, list[OutboxEntry]] = {}
+    deleting: set[int] = set()
+    for entry in (
         OutboxEntry.objects.unfinished()
-        .filter(company=link.company, table=table, op=OutboxEntry.Op.DELETE)
-        .filter(source_id__in=list(rows))
-        .values_list("source_id", flat=True)
-    )
+        .filter(company=link.company, table=table)
+        .filter(Q(record_id__in=record_ids) | Q(op=OutboxEntry.Op.DELETE, source_id__in=list(rows)))
+        .order_by("created_at")
+    ):
+        if entry.op == OutboxEntry.Op.DELETE and entry.source_id in rows:
+            deleting.add(entry.source_id)
+        waiting.setdefault(entry.record_id, []).append(entry)
+    new: list[dict[str, Any]] = []
+    plain: list[Record] = []
+    now = timezone.now()
     for source_id, row in rows.items():
         if source_id in deleting:
             continue  # deleted online: delete wins, the push records the conflict (5)
-        values = store.to_online(table, row, parents)
         record = existing.get(source_id)
         if record is None:
-            attrs = {model._meta.get_field(k).attname: v for k, v in values.items()}  # type: ignore[union-attr]
-            model._default_manager.create(
-                company=link.company, source_id=source_id, row_version=row["row_version"], **attrs
-            )
+            new.append(row)
         elif record.row_version >= row["row_version"]:
             continue  # seen already (a replay, or a parent fetched ahead of its change)
+        elif record.pk in waiting:
+            values = store.to_online(table, row, parents)
+            _merge(link, record, values, row["row_version"], waiting[record.pk], tally)
         else:
-            _merge(link, record, values, row["row_version"], tally)
+            for name, value in store.to_online(table, row, parents).items():
+                setattr(record, model._attname(name), value)
+            record.row_version = row["row_version"]
+            record.updated_at = now  # the record's version changes with every write
+            record.sync_state = SyncState.SYNCED
+            record.sync_message = ""
+            plain.append(record)
         tally.add(table)
+    if new:
+        store.insert_rows(table, new, parents=parents)
+    if plain:
+        store.update_records(table, plain)
 
 
 def _merge(
-    link: SyncLink, record: Record, company: dict[str, Any], row_version: int, tally: Tally
+    link: SyncLink,
+    record: Record,
+    company: dict[str, Any],
+    row_version: int,
+    waiting: list[OutboxEntry],
+    tally: Tally,
 ) -> None:
     """Applies a company row to a record, field by field against the online edits not sent
-    yet: a field only the company changed is taken, one only we changed is kept, one both
-    changed is a conflict decided by the link's policy (5).
+    yet (`waiting`: the record's unfinished outbox entries, oldest first): a field only the
+    company changed is taken, one only we changed is kept, one both changed is a conflict
+    decided by the link's policy (5).
 
     A field of an entry a push has claimed is left to that push: it may be writing it right
     now, and it compares with the company's row inside its own transaction."""
     model = type(record)
-    entries = list(
-        OutboxEntry.objects.unfinished()
-        .filter(table=model.TABLE, record_id=record.pk, op=OutboxEntry.Op.UPDATE)
-        .order_by("created_at")
-    )
+    entries = [entry for entry in waiting if entry.op == OutboxEntry.Op.UPDATE]
     pending: dict[str, tuple[OutboxEntry, Any]] = {}
     for entry in entries:
         for name, base in decoded(model, entry.base).items():
@@ -385,7 +448,7 @@ def _merge(
     dropped: dict[uuid.UUID, list[str]] = {}
     rebased: dict[uuid.UUID, dict[str, Any]] = {}
     for name, value in company.items():
-        attname = model._meta.get_field(name).attname  # type: ignore[union-attr]
+        attname = model._attname(name)
         if name not in pending:
             setattr(record, attname, value)
             continue
@@ -402,18 +465,25 @@ def _merge(
             # Our value goes out; its base is now the company's value, so the push does not
             # see this conflict a second time.
             rebased.setdefault(entry.pk, {})[name] = value
+    finished = set()
     for entry in entries:
         names = dropped.get(entry.pk, [])
         values = {k: v for k, v in entry.values.items() if k not in names}
+        # The JSON field's own encoder turns the rebased Decimal, date and datetime values
+        # into text, as it did the rest of the base.
         base = {k: v for k, v in entry.base.items() if k not in names}
-        base.update(_jsonable(rebased.get(entry.pk, {})))
+        base.update(rebased.get(entry.pk, {}))
         if names or entry.pk in rebased:
             state = OutboxEntry.State.QUEUED if values else OutboxEntry.State.APPLIED
-            OutboxEntry.objects.filter(pk=entry.pk, state=OutboxEntry.State.QUEUED).update(
-                values=values, base=base, state=state
-            )
+            if (
+                OutboxEntry.objects.filter(pk=entry.pk, state=OutboxEntry.State.QUEUED).update(
+                    values=values, base=base, state=state
+                )
+                and state == OutboxEntry.State.APPLIED
+            ):
+                finished.add(entry.pk)
     record.row_version = row_version
-    if not OutboxEntry.objects.unfinished().filter(table=model.TABLE, record_id=record.pk).exists():
+    if all(entry.pk in finished for entry in waiting):
         record.sync_state = SyncState.SYNCED
         record.sync_message = ""
     record.save()
@@ -505,38 +575,120 @@ def _describe(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
 
 
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    encoder = DjangoJSONEncoder()
-    return {
-        k: v if v is None or isinstance(v, bool | int | str) else encoder.default(v)
-        for k, v in values.items()
-    }
-
-
 # -- outbound ----------------------------------------------------------------------------------
 
 
 def push_outbox(*, link: SyncLink, connector: Connector, tally: Tally | None = None) -> Tally:
     """Writes the online changes waiting in the outbox to the company database, oldest first,
-    each in one company transaction with its `sync_applied` row (3)."""
+    each in a company transaction together with its `sync_applied` row (3).
+
+    Updates of records the company database knows (nearly every online edit) go several to a
+    company transaction and their outcomes in one online transaction: two commits for the
+    lot instead of two each. Inserts and deletes go one by one."""
     tally = tally if tally is not None else Tally()
     store = OnlineStore(link.company)
     while True:
         entries = _claim(link)
         if not entries:
             return tally
-        for entry in entries:
-            if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
-                # Died on it again and again (or its parent never arrives): stop, visibly (5).
-                _reject(link, store, connector, entry, _give_up_message(entry), tally)
-                continue
-            try:
-                _push_one(link, store, connector, entry, tally)
-            except ParentNotPushed:
-                _release(entries)  # its parent comes first; the next push takes both
-                return tally
+        position = 0
+        try:
+            while position < len(entries):
+                entry = entries[position]
+                if entry.attempts > settings.SYNC_MAX_PUSH_ATTEMPTS:
+                    # Died on it again and again (or its parent never arrives): stop, visibly.
+                    _reject(link, store, connector, entry, _give_up_message(entry), tally)
+                    position += 1
+                    continue
+                updates = list(takewhile(_plain_update, entries[position:]))
+                if updates:
+                    position += len(updates)
+                    _push_updates(link, store, connector, updates, tally)
+                else:
+                    position += 1
+                    _push_one(link, store, connector, entry, tally)
+        except ParentNotPushed:
+            _release(entries)  # its parent comes first; the next push takes both
+            return tally
         if len(entries) < settings.SYNC_PUSH_BATCH:
             return tally
+
+
+def _plain_update(entry: OutboxEntry) -> bool:
+    return (
+        entry.op == OutboxEntry.Op.UPDATE
+        and entry.source_id is not None
+        and entry.attempts <= settings.SYNC_MAX_PUSH_ATTEMPTS
+    )
+
+
+def _push_updates(
+    link: SyncLink,
+    store: OnlineStore,
+    connector: Connector,
+    entries: list[OutboxEntry],
+    tally: Tally,
+) -> None:
+    """Pushes updates of records with a company id, in one company transaction; each write
+    in its own savepoint with its `sync_applied` row, so that a refused or outdated one
+    leaves the others be. Raises ParentNotPushed (after pushing the entries before it) at
+    the first entry that refers to a record not pushed yet."""
+    for count, entry in enumerate(entries):
+        try:
+            store.to_company(entry.table, decoded(store.model(entry.table), entry.values))
+        except ParentNotPushed:
+            if count:
+                _push_updates(link, store, connector, entries[:count], tally)
+            raise
+    done: list[tuple[OutboxEntry, dict[str, Any]]] = []
+    outdated: list[OutboxEntry] = []
+    refused: list[tuple[OutboxEntry, str]] = []
+    with connector.sync_transaction() as tx:
+        current: dict[str, dict[int, dict[str, Any]]] = {}
+        for entry in entries:
+            current.setdefault(entry.table, {})
+        for table in current:
+            ids = sorted({e.source_id for e in entries if e.table == table and e.source_id})
+            current[table] = connector.fetch_rows(table, ids)
+        for entry in entries:
+            source_id = int(entry.source_id)  # type: ignore[arg-type]
+            outcome: dict[str, Any] = {"source_id": source_id}
+            if tx.applied(entry.id) is not None:
+                done.append((entry, outcome))  # written by an attempt that died after (3)
+                continue
+            row = current[entry.table].get(source_id)
+            if row is None:
+                # Deleted in the company database meanwhile: delete wins, the edit is kept as
+                # a conflict and the pull removes the record.
+                _record_conflict(
+                    link, entry.table, source_id, "*", Conflict.DELETED,
+                    _describe(entry.values), _describe(entry.base), tally, rule="delete_wins",
+                )  # fmt: skip
+            else:
+                values = decoded(store.model(entry.table), entry.values)
+                send, outcome["company_won"] = _outgoing(link, store, entry, values, row, tally)
+                outcome["seen"] = row["row_version"]
+                if send:
+                    try:
+                        outcome["row_version"] = tx.update(
+                            entry.table,
+                            source_id,
+                            store.to_company(entry.table, send),
+                            expected_row_version=row["row_version"],
+                        )
+                    except RejectedChange as error:
+                        refused.append((entry, error.message))
+                        continue
+                    except (RowVersionConflict, RowNotFound):
+                        outdated.append(entry)  # the desktop wrote meanwhile: next push
+                        continue
+            tx.record_applied(entry.id, entry.table, source_id)
+            done.append((entry, outcome))
+    _applied_many(store, done, tally)
+    if outdated:
+        _release(outdated)
+    for entry, message in refused:
+        _reject(link, store, connector, entry, message, tally)
 
 
 def _give_up_message(entry: OutboxEntry) -> str:
@@ -737,37 +889,69 @@ def _applied(
     outcome: dict[str, Any],
     tally: Tally,
 ) -> None:
-    source_id = outcome["source_id"]
-    model = store.model(entry.table)
+    _applied_many(store, [(entry, outcome)], tally)
+
+
+def _applied_many(
+    store: OnlineStore, done: list[tuple[OutboxEntry, dict[str, Any]]], tally: Tally
+) -> None:
+    """Marks entries applied and gives their records what the writes produced, in one
+    online transaction, with a few queries for the lot."""
+    if not done:
+        return
+    now = timezone.now()
     with transaction.atomic():
-        OutboxEntry.objects.filter(pk=entry.pk).update(
-            state=OutboxEntry.State.APPLIED,
-            source_id=source_id,
-            applied_at=timezone.now(),
-            claimed_by="",
-            claimed_until=None,
+        _relaxed_commit()
+        OutboxEntry.objects.filter(pk__in=[entry.pk for entry, _outcome in done]).update(
+            state=OutboxEntry.State.APPLIED, applied_at=now, claimed_by="", claimed_until=None
         )
-        if entry.op == OutboxEntry.Op.INSERT:
-            OutboxEntry.objects.filter(
-                table=entry.table, record_id=entry.record_id, source_id=None
-            ).update(source_id=source_id)
-        record = model._default_manager.select_for_update().filter(pk=entry.record_id).first()
-        if record is not None:
-            record.source_id = source_id
-            # The company's value of a field it won goes to the record: the pull will not
-            # bring it if it merged that row already.
-            for name, value in outcome.get("company_won", {}).items():
-                setattr(record, model._meta.get_field(name).attname, value)  # type: ignore[union-attr]
-            # Our write's version is ours to take only if we had seen the version it was
-            # written over: else a desktop change in between would look seen, and its other
-            # fields would never be pulled.
-            if "row_version" in outcome and outcome.get("seen", 0) == record.row_version:
-                record.row_version = outcome["row_version"]
-            unfinished = OutboxEntry.objects.unfinished().filter(
-                table=entry.table, record_id=entry.record_id
-            )
-            if not unfinished.exists():
-                record.sync_state = SyncState.SYNCED
-                record.sync_message = ""
-            record.save()
-    tally.add(entry.table)
+        for entry, outcome in done:
+            if entry.source_id != outcome["source_id"]:
+                OutboxEntry.objects.filter(pk=entry.pk).update(source_id=outcome["source_id"])
+            if entry.op == OutboxEntry.Op.INSERT:
+                # The record's later edits learn the company id its insert produced.
+                OutboxEntry.objects.filter(
+                    table=entry.table, record_id=entry.record_id, source_id=None
+                ).update(source_id=outcome["source_id"])
+        for table in {entry.table for entry, _outcome in done}:
+            mine = [(entry, outcome) for entry, outcome in done if entry.table == table]
+            _update_records(store, table, mine, now)
+            tally.add(table, len(mine))
+
+
+def _update_records(
+    store: OnlineStore,
+    table: str,
+    done: list[tuple[OutboxEntry, dict[str, Any]]],
+    now: Any,
+) -> None:
+    model = store.model(table)
+    wanted = [entry.record_id for entry, _outcome in done]
+    records = {
+        record.pk: record
+        for record in model._default_manager.select_for_update().filter(pk__in=wanted)
+    }
+    unfinished = set(
+        OutboxEntry.objects.unfinished()
+        .filter(table=table, record_id__in=wanted)
+        .values_list("record_id", flat=True)
+    )
+    for entry, outcome in done:
+        record = records.get(entry.record_id)
+        if record is None:
+            continue  # deleted online since: its delete is queued
+        record.source_id = outcome["source_id"]
+        # The company's value of a field it won goes to the record: the pull will not bring
+        # it if it merged that row already.
+        for name, value in outcome.get("company_won", {}).items():
+            setattr(record, model._attname(name), value)
+        # Our write's version is ours to take only if we had seen the version it was written
+        # over: else a desktop change in between would look seen, and its other fields would
+        # never be pulled.
+        if "row_version" in outcome and outcome.get("seen", 0) == record.row_version:
+            record.row_version = outcome["row_version"]
+        if record.pk not in unfinished:
+            record.sync_state = SyncState.SYNCED
+            record.sync_message = ""
+        record.updated_at = now
+    store.update_records(table, list(records.values()))

@@ -133,7 +133,8 @@ def run_sync(run_id: int) -> None:
     step is fenced by that token, so a worker that lost its lease changes nothing."""
     token = uuid.uuid4()
     now = timezone.now()
-    claimed = _claimable(run_id).update(
+    # Only first syncs run as runs; incremental work is the pull and push tasks below.
+    claimed = _claimable(run_id).filter(kind=SyncRun.Kind.INITIAL).update(
         state=SyncRun.State.RUNNING,
         lease_owner=_this_process(),
         lease_token=token,
@@ -152,20 +153,11 @@ def run_sync(run_id: int) -> None:
         with open_company_database(
             host_id=link.host_id, database_id=str(link.database.database_id)
         ) as connector:
-            if run.kind == SyncRun.Kind.INITIAL:
-                done = initial_sync_step(
-                    run=run,
-                    lease=lease,
-                    connector=connector,
-                    budget_seconds=settings.SYNC_STEP_SECONDS,
-                )
-            else:
-                engine.pull_changes(link=link, connector=connector)
-                engine.push_outbox(link=link, connector=connector)
-                done = True
-                with transaction.atomic():
-                    lease.fence(state=SyncRun.State.DONE, finished_at=timezone.now(),
-                                lease_token=None, lease_expires_at=None)  # fmt: skip
+            # Only initial runs are queued: an incremental run is the record of a pull or a
+            # push that `_incremental` made, written when it is done.
+            done = initial_sync_step(
+                run=run, lease=lease, connector=connector, budget_seconds=settings.SYNC_STEP_SECONDS
+            )
     except LeaseLost:
         return
     except SyncRefused as refused:
@@ -230,7 +222,9 @@ def _incremental(link_id: int, *, pull_in: bool) -> None:
             host_id=link.host_id, database_id=str(link.database.database_id)
         ) as connector:
             if pull_in:
-                engine.pull_changes(link=link, connector=connector, tally=tally)
+                pulled = engine.pull_changes(link=link, connector=connector, tally=tally)
+                if pulled.more:  # a long backlog: the next step in a task of its own
+                    pull_changes.apply_async(args=[link.pk], queue=link.host.queue, expires=120)
             else:
                 engine.push_outbox(link=link, connector=connector, tally=tally)
     except (CompanyDatabaseError, HostSetupError) as error:
@@ -251,8 +245,8 @@ def _incremental(link_id: int, *, pull_in: bool) -> None:
             timings={"pull" if pull_in else "push": round(time.monotonic() - started, 3)},
             **counts,
         )
-    field = "last_pull_at" if pull_in else "last_push_at"
-    SyncLink.objects.filter(pk=link.pk).update(**{field: timezone.now()})
+    if not pull_in:  # a pull notes its time as it hands back its claim
+        SyncLink.objects.filter(pk=link.pk).update(last_push_at=timezone.now())
 
 
 def queue_push(company_id: int) -> None:

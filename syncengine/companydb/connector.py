@@ -815,8 +815,21 @@ class PostgreSQLConnector(Connector):
     def is_final(self, mark: SeqMark) -> bool:
         if mark.xid is None:
             return True
+        # xids are server-wide, but a seq of this database's change log can only be taken by
+        # a session connected to this database: only a running transaction older than X
+        # (`pg_snapshot_xip`) of a session here may still commit a seq <= L. A transaction of
+        # another database on the same server (the online store's, other company databases')
+        # does not hold the mark back. One whose session cannot be found (it is ending now, or
+        # a prepared transaction) counts as holding it back: waiting is always safe.
         rows = self._rows(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot()) > ?::xid8 AS final", [mark.xid]
+            "SELECT NOT EXISTS ("
+            " SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)"
+            " LEFT JOIN pg_locks l ON l.locktype = 'transactionid'"
+            "  AND l.transactionid = running.xid::xid AND l.mode = 'ExclusiveLock'"
+            " LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE running.xid < ?::xid8 AND (a.datid IS NULL OR a.datname = current_database())"
+            ") AS final",
+            [mark.xid],
         )
         return bool(rows[0]["final"])
 

@@ -112,3 +112,18 @@ def test_an_open_desktop_transaction_holds_the_cursor_and_the_mark_back(
         assert link.company.contacts.get(source_id=1).city == "Traag"
         assert link.company.contacts.get(source_id=2).city == "Snel"
         assert link.state == SyncLink.State.CONNECTED
+
+
+def test_a_transaction_open_in_another_database_of_the_server_does_not_hold_the_mark_back(
+    make_company_database,
+):
+    """xids are server-wide; only this database's sessions can take its change log's seqs."""
+    dsn, _database_id = make_company_database("postgresql")
+    other, _ = make_company_database("postgresql")
+    with connect(dsn) as connector, psycopg.connect(other, autocommit=False) as elsewhere:
+        elsewhere.execute("UPDATE contacts SET city = 'Elders' WHERE id = 1")  # open, with an xid
+        with psycopg.connect(dsn, autocommit=True) as desktop:
+            desktop.execute("UPDATE contacts SET city = 'Hier' WHERE id = 1")
+        last = connector.seq_mark().last_seq
+        assert connector.high_water_mark(timeout=5) == last
+        elsewhere.rollback()

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from syncengine.host import (
     CREDENTIAL_FILE_VARIABLE,
+    ChangeListener,
     HostCredentials,
     HostSetupError,
     ReadResult,
@@ -136,6 +137,9 @@ class Command(BaseCommand):
             ],
             env={**os.environ, CREDENTIAL_FILE_VARIABLE: str(path.resolve())},
         )  # fmt: skip
+        # Desktop changes are pulled when the company database notifies them (prompt
+        # pick-up); the tick is the safety net.
+        listener = ChangeListener(credentials).start()
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
@@ -157,6 +161,7 @@ class Command(BaseCommand):
                 else:
                     record_heartbeat(host=host)
         finally:
+            listener.stop()
             if worker.poll() is None:
                 worker.terminate()
                 try:
