@@ -134,13 +134,17 @@ def run_sync(run_id: int) -> None:
     token = uuid.uuid4()
     now = timezone.now()
     # Only first syncs run as runs; incremental work is the pull and push tasks below.
-    claimed = _claimable(run_id).filter(kind=SyncRun.Kind.INITIAL).update(
-        state=SyncRun.State.RUNNING,
-        lease_owner=_this_process(),
-        lease_token=token,
-        lease_expires_at=now + _lease_seconds(),
-        attempts=F("attempts") + 1,
-        started_at=Coalesce(F("started_at"), now),
+    claimed = (
+        _claimable(run_id)
+        .filter(kind=SyncRun.Kind.INITIAL)
+        .update(
+            state=SyncRun.State.RUNNING,
+            lease_owner=_this_process(),
+            lease_token=token,
+            lease_expires_at=now + _lease_seconds(),
+            attempts=F("attempts") + 1,
+            started_at=Coalesce(F("started_at"), now),
+        )
     )
     if not claimed:
         return  # another worker has it, or it is done

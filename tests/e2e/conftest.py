@@ -298,7 +298,8 @@ def worker_environment() -> dict[str, str]:
 @pytest.fixture
 def sync_processes(office: Office, worker_environment: dict[str, str]) -> Iterator[None]:
     """The office's sync host running (`synchost run`: heartbeat, reports and the worker on
-    its queue) and a worker on the default queue, as `make run` starts them; both stopped
+    its queue), a worker on the default queue and beat (whose tick pulls a company database
+    that cannot notify, as the kit's SQLite ones), as `make run` starts them; all stopped
     after the test."""
     started = [
         manage_py(
@@ -313,6 +314,12 @@ def sync_processes(office: Office, worker_environment: dict[str, str]) -> Iterat
                 "--concurrency", "1", "--without-mingle", "--without-gossip",
                 "--hostname", f"e2e-{os.getpid()}@%h",
                 log=office.log("worker"), env=worker_environment,
+            )
+        )  # fmt: skip
+        started.append(
+            start(
+                "-m", "celery", "--app", "portal", "beat", "--pidfile=",
+                log=office.log("beat"), env=worker_environment,
             )
         )  # fmt: skip
         yield
