@@ -23,6 +23,7 @@ def _first_contact(office: Office) -> Contact:
 
 
 def _company_value(office: Office, contact: Contact, column: str) -> object:
+    assert contact.source_id is not None
     connector = connect(office.production_dsn)
     try:
         return connector.fetch_rows("contacts", [contact.source_id])[contact.source_id][column]
