@@ -7,6 +7,7 @@ reason to skip. (.ci/run's smoke stage on the embedded default sets REQUIRE_SERV
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 from collections.abc import Callable
@@ -100,3 +101,25 @@ def forget_rate_limits(settings: Settings) -> Callable[[], None]:
 
     forget()
     return forget
+
+
+@pytest.fixture(autouse=True)
+def installation_data(request: pytest.FixtureRequest) -> None:
+    """What the data migrations create in every installation (the work areas, the Online
+    Desktop add-on, the access-profile templates), made again for a transactional test: a
+    transactional test before it emptied every table, those rows too. (pytest-django runs the
+    transactional tests last, so the others always find them.)"""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from accounts.models import AccessProfile
+
+    services = importlib.import_module("licensing.migrations.0003_services_and_online_desktop")
+    services.create(apps, None)
+    AccessProfile.objects.templates()  # creates the missing ones

@@ -20,7 +20,6 @@ stopped before the database is emptied for the next one.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import re
 import signal
@@ -33,13 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from accounts.models import AccessProfile, User
+from accounts.models import User
 from licensing.models import AddOnProduct, Agreement, Company, CompanyDatabase, LicenceLink
 from licensing.services import link_database
 from syncengine.companydb.generator import create_company_database
@@ -130,16 +128,6 @@ def browsing(browser: Browser, live_server: LiveServer, settings: Settings) -> I
 @pytest.fixture
 def page(browsing: Browsing) -> Page:
     return browsing.new_page()
-
-
-@pytest.fixture(autouse=True)
-def installation_data(transactional_db: None) -> None:
-    """What the data migrations create in every installation (work areas, the Online Desktop
-    add-on, the access-profile templates): a transactional test before this one emptied every
-    table, those rows too."""
-    services = importlib.import_module("licensing.migrations.0003_services_and_online_desktop")
-    services.create(apps, None)
-    AccessProfile.objects.templates()  # creates the missing ones
 
 
 def sign_in(page: Page, *, email: str, password: str = DEFAULT_PASSWORD) -> None:

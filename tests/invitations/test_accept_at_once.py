@@ -10,20 +10,11 @@ from django.test import Client
 
 from accounts.models import Membership, User
 from invitations.models import IdExists, Invitation, InvitationClosed, InvitationEvent
-from licensing.models import AddOnProduct
 from tests.concurrency import at_the_same_moment
 from tests.factories import UserFactory
 from tests.invitations.conftest import invite, make_office
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def online_desktop_product() -> None:
-    # A transactional test empties the tables after itself, the data migration's rows too.
-    AddOnProduct.objects.get_or_create(
-        code=AddOnProduct.ONLINE_DESKTOP, defaults={"name": "Online Desktop"}
-    )
 
 
 def test_two_accepts_by_one_id_at_once_make_one_membership() -> None:
