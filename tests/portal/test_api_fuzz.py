@@ -39,8 +39,10 @@ from tests.portal.api_cases import CASES
 
 pytestmark = pytest.mark.django_db
 
-# Generated calls per operation, and per caller: see the module's docstring.
-EXAMPLES_PER_OPERATION = 20
+# Generated calls per operation, each made by both callers: see the module's docstring.
+# Only these: schemathesis' coverage phase (run as hypothesis' explicit examples) about
+# doubled the file's time, beyond what CI can spend here.
+EXAMPLES_PER_OPERATION = 25
 
 # The field of each kind of record that carries its company's marker (see `seeded`).
 MARKED_FIELD: dict[str, str] = {
@@ -225,7 +227,7 @@ def _assert_nothing_of(other: Caller, response: Any, path: str) -> None:
     derandomize=True,
     database=None,
     deadline=None,
-    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    phases=[Phase.generate, Phase.shrink],
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_keeps_its_schema_and_each_company_to_its_own(
