@@ -18,20 +18,28 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.http import parse_etags, quote_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import (
@@ -84,6 +92,46 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "od_..."}
 
 
+# --- the answers, as the schema names them -------------------------------------------------
+
+ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
+STALE = inline_serializer(
+    "StaleRecord",
+    fields={
+        "detail": serializers.CharField(),
+        "current_version": serializers.CharField(),
+        "current": serializers.DictField(help_text="The record as it is now."),
+    },
+)
+# Every answer besides success that a route may give, by status code.
+ANSWERS: dict[int, OpenApiResponse] = {
+    304: OpenApiResponse(description="If-None-Match names the record's current ETag."),
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="Not valid: the errors per field (or `detail` for a body that is no JSON).",
+    ),
+    401: OpenApiResponse(ERROR, description="No API token, or an unknown or revoked one."),
+    403: OpenApiResponse(ERROR, description="The member's rights do not allow this."),
+    404: OpenApiResponse(
+        ERROR, description="No such record in the company, or a cursor that is not ours."
+    ),
+    409: OpenApiResponse(
+        ERROR, description="Other records still refer to this one, or its day is closed."
+    ),
+    412: OpenApiResponse(STALE, description="The record was changed since; the body has it."),
+    428: OpenApiResponse(ERROR, description="If-Match is missing."),
+    429: OpenApiResponse(ERROR, description="Too many calls; Retry-After says when to retry."),
+}
+_ANSWERS_OF_ACTION: dict[str, tuple[int, ...]] = {
+    "list": (400, 401, 403, 404, 429),
+    "retrieve": (304, 401, 403, 404, 429),
+    "create": (400, 401, 403, 429),
+    "update": (400, 401, 403, 404, 409, 412, 428, 429),
+    "partial_update": (400, 401, 403, 404, 409, 412, 428, 429),
+    "destroy": (401, 403, 404, 409, 412, 428, 429),
+}
+
+
 # --- the licence --------------------------------------------------------------------------------
 
 
@@ -92,7 +140,12 @@ class LicenceView(APIView):
 
     No membership is a 404; a member who is not super user gets 403, as on the licence page."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses={
+            200: OpenApiTypes.OBJECT,
+            **{code: ANSWERS[code] for code in (401, 403, 404, 429)},
+        }
+    )
     def get(self, request: Request) -> Response:
         membership = api_membership(request)
         if not membership.is_super_user:
@@ -166,13 +219,22 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description='The ETag of the record as read, e.g. "18c2f0a9e41b2"; "*" for any version.',
 )
-WRITE_ANSWERS = {
-    403: OpenApiResponse(description="The member's rights do not allow this change."),
-    404: OpenApiResponse(description="No such record in the company."),
-    409: OpenApiResponse(description="Other records still refer to this one."),
-    412: OpenApiResponse(description="The record was changed since; the body has the current."),
-    428: OpenApiResponse(description="If-Match is missing."),
-}
+
+
+class RecordSchema(AutoSchema):
+    """A record route's answers in the schema: the record (or page of records) on success, and
+    every refusal the route gives (see ANSWERS), so that a client knows them all."""
+
+    def get_response_serializers(self) -> Any:
+        shape = super().get_response_serializers()
+        if self.method == "DELETE":
+            success: dict[int, Any] = {204: None}
+        elif self._is_create_operation():
+            success = {201: shape}
+        else:
+            success = {200: shape}
+        codes = _ANSWERS_OF_ACTION.get(getattr(self.view, "action", ""), ())
+        return {**success, **{code: ANSWERS[code] for code in codes}}
 
 
 class RecordViewSet(viewsets.ModelViewSet):
@@ -186,6 +248,7 @@ class RecordViewSet(viewsets.ModelViewSet):
     model: ClassVar[type[Record]]
     serializer_class: type[shapes.RecordSerializer]
 
+    schema = RecordSchema()
     permission_classes = [IsAuthenticated, WorkAreaPermission]
     filter_backends = [DjangoFilterBackend, RecordOrdering]
     pagination_class = RecordPagination
@@ -292,7 +355,7 @@ class RecordViewSet(viewsets.ModelViewSet):
         record = create_record(company=self.membership.company, model=self.model, values=values)
         return self._respond(record, status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[IF_MATCH], responses={200: None, **WRITE_ANSWERS})
+    @extend_schema(parameters=[IF_MATCH])
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         record = self.get_object()
@@ -304,11 +367,11 @@ class RecordViewSet(viewsets.ModelViewSet):
         updated = update_record(record=record, values=values, seen_version=seen_version)
         return self._respond(updated)
 
-    @extend_schema(parameters=[IF_MATCH], responses={200: None, **WRITE_ANSWERS})
+    @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    @extend_schema(parameters=[IF_MATCH], responses={204: None, **WRITE_ANSWERS})
+    @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         record = self.get_object()
         seen_version = self._seen_version(record)
@@ -326,6 +389,18 @@ class RecordViewSet(viewsets.ModelViewSet):
 
 
 # --- filters ------------------------------------------------------------------------------------
+
+
+class IdFilter(django_filters.NumberFilter):
+    """?contact=, ?order=, ?employee=...: a whole number that can be an id; anything else is a
+    400, not a query the database cannot run."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", shapes.LARGEST_ID)
+        super().__init__(*args, **kwargs)
 
 
 def _with_date_range(filterset: type[django_filters.FilterSet], field: str) -> None:
@@ -354,7 +429,7 @@ class ContactFilter(django_filters.FilterSet):
 
 
 class ContactPersonFilter(django_filters.FilterSet):
-    contact = django_filters.NumberFilter(field_name="contact")
+    contact = IdFilter(field_name="contact")
     q = django_filters.CharFilter(method="search", label="Name or e-mail")
 
     class Meta:
@@ -382,7 +457,7 @@ class ProductFilter(django_filters.FilterSet):
 
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Order.Status.choices)
-    contact = django_filters.NumberFilter(field_name="contact")
+    contact = IdFilter(field_name="contact")
 
     class Meta:
         model = Order
@@ -393,8 +468,8 @@ _with_date_range(OrderFilter, "order_date")
 
 
 class OrderLineFilter(django_filters.FilterSet):
-    order = django_filters.NumberFilter(field_name="order")
-    product = django_filters.NumberFilter(field_name="product")
+    order = IdFilter(field_name="order")
+    product = IdFilter(field_name="product")
 
     class Meta:
         model = OrderLine
@@ -402,8 +477,8 @@ class OrderLineFilter(django_filters.FilterSet):
 
 
 class ActivityFilter(django_filters.FilterSet):
-    contact = django_filters.NumberFilter(field_name="contact")
-    employee = django_filters.NumberFilter(field_name="employee_source_id")
+    contact = IdFilter(field_name="contact")
+    employee = IdFilter(field_name="employee_source_id")
 
     class Meta:
         model = Activity
@@ -431,8 +506,8 @@ ActivityFilter.base_filters["to"] = django_filters.DateFilter(
 
 
 class TimesheetLineFilter(django_filters.FilterSet):
-    employee = django_filters.NumberFilter(field_name="employee_source_id")
-    contact = django_filters.NumberFilter(field_name="contact")
+    employee = IdFilter(field_name="employee_source_id")
+    contact = IdFilter(field_name="contact")
 
     class Meta:
         model = TimesheetLine
@@ -443,7 +518,7 @@ _with_date_range(TimesheetLineFilter, "work_date")
 
 
 class InvoiceFilter(django_filters.FilterSet):
-    contact = django_filters.NumberFilter(field_name="contact")
+    contact = IdFilter(field_name="contact")
 
     class Meta:
         model = Invoice
@@ -677,6 +752,13 @@ RECORD_ROUTES: list[tuple[str, type[RecordViewSet], str]] = [
 
 
 # --- the documentation --------------------------------------------------------------------------
+
+
+@csrf_exempt
+def no_such_route(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other path under /api/v1/ (such as /api/v1/contacts/abc/): the API's own 404 in
+    JSON, not the site's HTML page."""
+    return JsonResponse({"detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
 
 
 class ApiDocsView(SpectacularSwaggerSplitView):

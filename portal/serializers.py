@@ -28,6 +28,9 @@ from records.models import (
     TimesheetLine,
 )
 
+# The largest id a record, or an employee of the company database, can have (a 64-bit integer).
+LARGEST_ID = 2**63 - 1
+
 
 class UtcDateTimeField(serializers.DateTimeField):
     """Written and read in UTC ("...Z"), whatever the company's or the server's time zone; a
@@ -187,6 +190,7 @@ class ActivitySerializer(RecordSerializer):
         allow_null=True,
         required=False,
         min_value=1,
+        max_value=LARGEST_ID,
         help_text="The employee's id in the company database.",
     )
 
@@ -213,6 +217,7 @@ class TimesheetLineSerializer(RecordSerializer):
         source="employee_source_id",
         required=False,
         min_value=1,
+        max_value=LARGEST_ID,
         help_text=(
             "The employee's id in the company database; left out, the member's own. Without "
             "the right to everyone's hours, only the member's own."

@@ -2,7 +2,7 @@
 
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
@@ -22,7 +22,7 @@ from portal import (
     views,
     wizard_views,
 )
-from portal.api import RECORD_ROUTES, ApiDocsView, LicenceView
+from portal.api import RECORD_ROUTES, ApiDocsView, LicenceView, no_such_route
 
 # Failed sign-ins to the staff administration are throttled like every other sign-in surface.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -188,6 +188,9 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(), name="docs"),
     *api_router.urls,
+    # Last: any other path ending in a slash is the API's JSON 404 (without the slash, Django
+    # still redirects to it).
+    re_path(r"^.*/$", no_such_route),
 ]
 
 urlpatterns = [

@@ -152,3 +152,22 @@ def test_another_companys_contact_as_a_filter_finds_nothing(member, client):
 )
 def test_a_bad_filter_value_is_a_400(client, url):
     assert client.get(url).status_code == 400
+
+
+# Found by the fuzzer (tests/portal/test_api_fuzz.py): an id beyond 64 bits reached the
+# database, which could not run the query (a 500).
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/order-lines/?product=38751040742236707000000000000000000000",
+        "/api/v1/order-lines/?order=9223372036854775808",
+        "/api/v1/contact-persons/?contact=1.5",
+        "/api/v1/activities/?employee=0",
+        "/api/v1/time-sheet-lines/?employee=-3",
+    ],
+)
+def test_an_id_filter_that_can_be_no_id_is_a_400(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"

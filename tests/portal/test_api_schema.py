@@ -80,3 +80,24 @@ def test_the_docs_set_up_script_is_served_as_a_script_of_our_own(client):
     assert response["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle(" in response.content.decode()
     assert "/api/v1/schema/" in response.content.decode()
+
+
+def test_a_change_documents_the_record_it_answers_and_every_refusal(schema):
+    operations = schema["paths"]["/api/v1/contacts/{id}/"]
+    for method in ("put", "patch"):
+        answers = operations[method]["responses"]
+        assert answers["200"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Contact"
+        }
+        assert {"400", "401", "403", "404", "409", "412", "428", "429"} <= set(answers)
+    assert {"204", "404", "409", "412", "428"} <= set(operations["delete"]["responses"])
+    assert {"400", "401", "404"} <= set(schema["paths"]["/api/v1/contacts/"]["get"]["responses"])
+
+
+# Found by the fuzzer (tests/portal/test_api_fuzz.py): the site's HTML page answered.
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_a_path_under_the_api_that_is_no_route_is_a_json_404(method):
+    response = getattr(APIClient(), method)("/api/v1/contacts/abc/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}

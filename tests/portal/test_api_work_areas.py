@@ -216,3 +216,23 @@ def test_the_licence_is_read_for_the_tokens_company(member, client):
     response = client.get("/api/v1/licence/")
     assert response.status_code == 200
     assert response.data["company"]["name"] == member.company.name
+
+
+# Found by the fuzzer (tests/portal/test_api_fuzz.py): an employee id beyond 64 bits was
+# stored, and the database refused it (a 500).
+@pytest.mark.parametrize("path", ["/api/v1/activities/", "/api/v1/time-sheet-lines/"])
+def test_an_employee_id_beyond_64_bits_is_a_400(path):
+    client = api_client(api_member(employee_id=1))
+    body = {
+        "employee_id": 2**63,
+        "subject": "Bellen",
+        "kind": "call",
+        "starts_at": "2026-05-01T08:00:00Z",
+        "work_date": a_working_day().isoformat(),
+        "hours": "1.00",
+    }
+
+    response = client.post(path, body, format="json")
+
+    assert response.status_code == 400
+    assert "employee_id" in response.data
