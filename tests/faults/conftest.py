@@ -85,6 +85,12 @@ def fault_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, str(value))
 
 
+def kills(transport: str, *targets: str) -> tuple[str, ...]:
+    """The kills of a test on `transport`: on the filesystem transport the worker runs its
+    tasks in threads (portal/settings.py), so every kill is of its main process."""
+    return targets if transport == "redis" else ("main",) * len(targets)
+
+
 def use_broker(url: str, options: dict[str, Any]) -> None:
     """Points this process's Celery app at another broker (the pools are made anew)."""
     app.conf.broker_url = url
@@ -111,6 +117,7 @@ def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
             "data_folder_out": str(folder / "queue"),
             "control_folder": str(folder / "control"),
             "store_processed": False,
+            "polling_interval": 0.1,
         }
     monkeypatch.setenv("CELERY_BROKER_URL", url)
     use_broker(url, options)
