@@ -13,12 +13,14 @@ with every failure; FAULTS_SEED=<n> repeats a run.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,7 +248,18 @@ def sync_state() -> str:
         for e in unfinished[:10]
     ]
     lines.append(f"unfinished outbox entries: {unfinished.count()}; now {timezone.now()}")
+    lines.append(f"filesystem queue: {queued_on_disk()}")
     return "\n".join(lines)
+
+
+def queued_on_disk() -> dict[str, int]:
+    """The tasks waiting in the filesystem transport's folder, by name (a backlog shows)."""
+    counts: dict[str, int] = {}
+    for path in (Path(settings.VAR_DIR) / "celery" / "queue").glob("*.msg"):
+        with suppress(OSError, ValueError):
+            name = json.loads(path.read_text())["headers"]["task"]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 excused_seconds = 0.0  # of the last wait_for
