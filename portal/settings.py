@@ -174,7 +174,17 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_queue_dir),
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
+        # The transport polls its folder; its default (1 s) with a prefetch of 1 takes one task
+        # a second: less than an edit a second brings when the outbox pushes at once.
+        "polling_interval": 0.1,
     }
+    # Not prefork: kombu's filesystem transport has no event loop, so Celery uses billiard's
+    # blocking pool, whose children share one job pipe and wait for a job *holding its read
+    # lock*: a child killed while idle (the OOM killer, say) leaves the lock held and every
+    # replacement child blocks on it for ever, silently (found by tests/faults). Threads die
+    # only with the main process, which a supervisor restarts. (Redis uses the prefork pool's
+    # asynchronous variant: a pipe per child, no shared lock.)
+    CELERY_WORKER_POOL = "threads"
     (VAR_DIR / "celery" / "control").mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "celery" / "results").mkdir(parents=True, exist_ok=True)
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery' / 'results'}"
@@ -398,7 +408,9 @@ SYNC_HOST_SILENT_MINUTES = env_int("SYNC_HOST_SILENT_MINUTES", 15, minimum=1)
 
 # A run's lease (and an outbox claim) lasts this long without a renewing write; then the
 # reaper hands the run to another worker (DESIGN.md invariant 6).
-SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 120, minimum=10)
+# With the reaper every 15 s, a killed worker's run moves on within lease + 15 s (< 2 min); a
+# step renews its lease with each write, and a step lasts SYNC_STEP_SECONDS, far less.
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 60, minimum=10)
 # One task step of a run works this long, then re-queues the run for its next step.
 SYNC_STEP_SECONDS = env_int("SYNC_STEP_SECONDS", 20, minimum=1)
 # Rows per initial-sync chunk: an id range on the COPY path, a row count on the batched path.
@@ -414,7 +426,7 @@ CONFLICT_RETENTION_DAYS = env_int("CONFLICT_RETENTION_DAYS", 7, minimum=1)
 SYNC_MAX_PUSH_ATTEMPTS = env_int("SYNC_MAX_PUSH_ATTEMPTS", 10, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "syncengine-start-due-runs": {"task": "syncengine.start_due_runs", "schedule": 15.0},
-    "syncengine-reap-runs": {"task": "syncengine.reap_runs", "schedule": 30.0},
+    "syncengine-reap-runs": {"task": "syncengine.reap_runs", "schedule": 15.0},
     "syncengine-tick": {"task": "syncengine.tick", "schedule": 60.0},
     "syncengine-purge-conflicts": {"task": "syncengine.purge_conflicts", "schedule": 3600.0},
     "portal-notify-failed-first-syncs": {

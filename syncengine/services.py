@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
 from licensing.models import Company, CompanyDatabase, LicenceLink
 from licensing.services import (
@@ -27,6 +29,8 @@ from syncengine.models import (
     digest,
     normalise_pairing_code,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class PairingRefused(Exception):
@@ -216,10 +220,17 @@ def start_initial_sync(*, link: SyncLink, by: Any, at: datetime | None = None) -
             % {"at": run.scheduled_for.isoformat(timespec="minutes"), "by": by or "-"}
         )
         if at is None:
-            transaction.on_commit(
-                lambda: current_app.send_task("syncengine.start_due_runs", queue="default")
-            )
+            transaction.on_commit(_start_due_runs_now)
     return run
+
+
+def _start_due_runs_now() -> None:
+    """Best effort, like every send of the engine: a broker that cannot take it is logged, and
+    beat's start_due_runs starts the run a few seconds later (the row is the truth)."""
+    try:
+        current_app.send_task("syncengine.start_due_runs", queue="default")
+    except OperationalError as error:
+        logger.warning("start_due_runs not sent (the broker: %s); beat sends it", error)
 
 
 # --- A restored backup ------------------------------------------------------------------------

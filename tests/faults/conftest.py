@@ -13,12 +13,14 @@ with every failure; FAULTS_SEED=<n> repeats a run.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,12 @@ def fault_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, str(value))
 
 
+def kills(transport: str, *targets: str) -> tuple[str, ...]:
+    """The kills of a test on `transport`: on the filesystem transport the worker runs its
+    tasks in threads (portal/settings.py), so every kill is of its main process."""
+    return targets if transport == "redis" else ("main",) * len(targets)
+
+
 def use_broker(url: str, options: dict[str, Any]) -> None:
     """Points this process's Celery app at another broker (the pools are made anew)."""
     app.conf.broker_url = url
@@ -111,6 +119,7 @@ def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
             "data_folder_out": str(folder / "queue"),
             "control_folder": str(folder / "control"),
             "store_processed": False,
+            "polling_interval": 0.1,
         }
     monkeypatch.setenv("CELERY_BROKER_URL", url)
     use_broker(url, options)
@@ -239,7 +248,18 @@ def sync_state() -> str:
         for e in unfinished[:10]
     ]
     lines.append(f"unfinished outbox entries: {unfinished.count()}; now {timezone.now()}")
+    lines.append(f"filesystem queue: {queued_on_disk()}")
     return "\n".join(lines)
+
+
+def queued_on_disk() -> dict[str, int]:
+    """The tasks waiting in the filesystem transport's folder, by name (a backlog shows)."""
+    counts: dict[str, int] = {}
+    for path in (Path(settings.VAR_DIR) / "celery" / "queue").glob("*.msg"):
+        with suppress(OSError, ValueError):
+            name = json.loads(path.read_text())["headers"]["task"]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 excused_seconds = 0.0  # of the last wait_for

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from django.conf import settings
 
 from tests.workers import BASE_DIR, worker_process
 
@@ -55,13 +56,20 @@ class Workers:
     groups: list[int] = field(default_factory=list)
     current: subprocess.Popen[bytes] | None = None
 
+    @staticmethod
+    def pool_processes() -> bool:
+        """Whether the workers have a pool process to kill: not on the filesystem transport,
+        whose workers use threads (portal/settings.py says why)."""
+        broker = os.environ.get("CELERY_BROKER_URL") or str(settings.CELERY_BROKER_URL)
+        return not broker.startswith("filesystem")
+
     def start(self) -> int:
         """Starts a worker and waits until its pool child is up; the main process's pid."""
         process = self.stack.enter_context(worker_process(queues=self.queues))
         self.current = process
         self.groups.append(process.pid)
         deadline = time.monotonic() + 60
-        while not children_of(process.pid):
+        while self.pool_processes() and not children_of(process.pid):
             if process.poll() is not None:
                 raise AssertionError(f"The worker ended at start ({process.returncode}).")
             if time.monotonic() > deadline:
@@ -92,14 +100,22 @@ class Workers:
         return {pid}
 
     def kill_main(self) -> set[int]:
-        """SIGKILLs the main process only, as `kill -9 <pid>` would: its pool process is left
-        running as an orphan; the pids of both."""
+        """SIGKILLs the main process, and with it its pool process, as a supervisor (systemd's
+        control group, say) ends what a dead service leaves behind; the pids killed.
+
+        An orphaned pool process would hold on to the dead main process's broker connection
+        (its sockets are inherited), its run's lease and its pipes: no supervisor leaves one."""
         main = self.main
-        orphans = set(children_of(main))
-        os.kill(main, signal.SIGKILL)
+        pool = set(children_of(main))
+        os.killpg(main, signal.SIGKILL)  # each worker leads its own process group
         assert self.current is not None
         self.current.wait(timeout=10)
-        return {main, *orphans}
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in pool):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"The pool processes {pool} outlived SIGKILL by 10 s.")
+            time.sleep(0.02)
+        return {main, *pool}
 
     def signal_all(self, signum: int) -> None:
         for group in self.groups:

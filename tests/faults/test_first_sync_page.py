@@ -84,6 +84,13 @@ def test_a_first_sync_started_in_the_wizard_resumes_on_its_status_page_after_a_w
         wait_for(lambda: percent() > at_kill, timeout=RECOVERY_LIMIT, beat=beat, what="resuming")
         resumed = time.monotonic() - killed
         wait_for(lambda: percent() == 100, timeout=RECOVERY_LIMIT, beat=beat, what="100%")
+        # Every row is copied at 100%; the run then catches up with the changes made meanwhile.
+        wait_for(
+            lambda: "Connected: synchronising continuously." in client.get(status).content.decode(),
+            timeout=RECOVERY_LIMIT,
+            beat=beat,
+            what="connected",
+        )
     finally:
         workers.stop()
 

@@ -96,7 +96,7 @@ def test_a_first_sync_killed_at_random_points_resumes_and_copies_every_row_once(
     workers.start()
     run = start_initial_sync(link=link, by=None)  # as the wizard starts it
     points = sorted(rng.uniform(0.0, 0.85) for _ in KILLS)
-    targets = rng.sample(KILLS, len(KILLS))
+    targets = rng.sample(faults.kills(transport, *KILLS), len(KILLS))
     kills: list[Kill] = []
     for point, target in zip(points, targets, strict=True):
         wait_for(

@@ -87,6 +87,31 @@ def test_a_scheduled_first_sync_waits_for_its_time_and_for_its_host(link, sent):
     assert sent == [(later.pk, link.host.queue)]
 
 
+def test_a_first_sync_started_now_while_the_broker_is_down_is_kept_for_beat_to_start(
+    link, sent, monkeypatch
+):
+    """Finish in the wizard must not answer with an error when Redis is restarting: the run is
+    a row, and beat's start_due_runs starts it."""
+    from kombu.exceptions import OperationalError
+
+    from syncengine import services
+
+    tried = []
+
+    def broker_down(*args, **options):
+        tried.append(args)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(services.current_app, "send_task", broker_down)
+    run = start_initial_sync(link=link, by=None)  # does not raise
+    assert tried == [("syncengine.start_due_runs",)]
+
+    tasks.start_due_runs()  # what beat does
+    run.refresh_from_db()
+    assert run.state == SyncRun.State.QUEUED
+    assert sent == [(run.pk, link.host.queue)]
+
+
 def test_a_run_whose_worker_died_is_handed_on_by_the_reaper(link, sent):
     run = SyncRun.objects.create(
         link=link,
