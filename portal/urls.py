@@ -190,7 +190,8 @@ api_patterns = [
     *api_router.urls,
     # Last: any other path ending in a slash is the API's JSON 404 (without the slash, Django
     # still redirects to it).
-    re_path(r"^.*/$", no_such_route),
+    # [\s\S], not ".": a path may hold an encoded newline, and "$" would pass a trailing one.
+    re_path(r"^[\s\S]*/\Z", no_such_route),
 ]
 
 urlpatterns = [

@@ -96,8 +96,9 @@ def test_a_change_documents_the_record_it_answers_and_every_refusal(schema):
 
 # Found by the fuzzer (tests/portal/test_api_fuzz.py): the site's HTML page answered.
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
-def test_a_path_under_the_api_that_is_no_route_is_a_json_404(method):
-    response = getattr(APIClient(), method)("/api/v1/contacts/abc/")
+@pytest.mark.parametrize("path", ["/api/v1/contacts/abc/", "/api/v1/activities/a%0Ab/"])
+def test_a_path_under_the_api_that_is_no_route_is_a_json_404(method, path):
+    response = getattr(APIClient(), method)(path)
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
