@@ -32,7 +32,6 @@ from accounts.models import Membership
 from accounts.rights import Area, Level
 from portal.company import area_required
 from portal.desk import (
-    STALE_NOTICE,
     RecordForm,
     Sort,
     in_company_time,
@@ -420,7 +419,7 @@ def activity_add(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         form,
         template="portal/activities/form.html",
-        context={"cancel_url": reverse("portal:activities"), "stale_notice": STALE_NOTICE},
+        context={"cancel_url": reverse("portal:activities")},
         saved=lambda activity: reverse("portal:activity_detail", args=[activity.pk]),
         message=lambda activity: _("The activity %(subject)s was created.") % {"subject": activity},
     )
@@ -437,7 +436,7 @@ def activity_edit(request: HttpRequest, membership: Membership, activity_id: int
         request,
         form,
         template="portal/activities/form.html",
-        context={"activity": activity, "cancel_url": detail, "stale_notice": STALE_NOTICE},
+        context={"activity": activity, "cancel_url": detail},
         saved=lambda _activity: detail,
         message=lambda activity: _("The activity %(subject)s was saved.") % {"subject": activity},
     )

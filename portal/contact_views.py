@@ -19,7 +19,6 @@ from accounts.models import Membership
 from accounts.rights import Area, Level
 from portal.company import area_required, current_membership
 from portal.desk import (
-    STALE_NOTICE,
     RecordForm,
     Sort,
     company_today,
@@ -189,7 +188,7 @@ def contact_add(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         form,
         template="portal/contacts/form.html",
-        context={"cancel_url": reverse("portal:contacts"), "stale_notice": STALE_NOTICE},
+        context={"cancel_url": reverse("portal:contacts")},
         saved=lambda contact: reverse("portal:contact_detail", args=[contact.pk]),
         message=lambda contact: _("The contact %(name)s was created.") % {"name": contact},
     )
@@ -205,7 +204,7 @@ def contact_edit(request: HttpRequest, membership: Membership, contact_id: int) 
         request,
         form,
         template="portal/contacts/form.html",
-        context={"contact": contact, "cancel_url": detail, "stale_notice": STALE_NOTICE},
+        context={"contact": contact, "cancel_url": detail},
         saved=lambda _contact: detail,
         message=lambda contact: _("The contact %(name)s was saved.") % {"name": contact},
     )
@@ -270,7 +269,6 @@ def _person_form(
             "contact": contact,
             "person": person,
             "cancel_url": detail,
-            "stale_notice": STALE_NOTICE,
         },
         saved=lambda _person: detail,
         message=lambda person: _("The contact person %(name)s was saved.") % {"name": person},

@@ -32,7 +32,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
 from licensing.models import Company
@@ -301,13 +300,6 @@ def record_form_page(
         else:
             status = 400
     return render(request, template, {**context, "form": form}, status=status)
-
-
-STALE_NOTICE = gettext_lazy(
-    "Someone changed this record while you were editing it, online or in the desktop program. "
-    "Their values are shown under the fields where they differ from yours. Save again to keep "
-    "your values, or cancel to keep theirs."
-)
 
 
 def company_today(company: Company) -> datetime.date:

@@ -29,7 +29,6 @@ from accounts.rights import Area, Level
 from licensing.models import Company
 from portal.company import area_required
 from portal.desk import (
-    STALE_NOTICE,
     RecordForm,
     RecordPicker,
     Sort,
@@ -344,7 +343,6 @@ def order_add(request: HttpRequest, membership: Membership) -> HttpResponse:
             "cancel_url": reverse("portal:contact_detail", args=[contact.pk])
             if contact is not None and membership.can(Area.CONTACTS)
             else reverse("portal:orders"),
-            "stale_notice": STALE_NOTICE,
         },
         saved=lambda order: reverse("portal:order_detail", args=[order.pk]),
         message=lambda order: _("%(number)s was created; add its lines now.") % {"number": order},
@@ -361,7 +359,7 @@ def order_edit(request: HttpRequest, membership: Membership, order_id: int) -> H
         request,
         form,
         template="portal/orders/form.html",
-        context={"order": order, "cancel_url": detail, "stale_notice": STALE_NOTICE},
+        context={"order": order, "cancel_url": detail},
         saved=lambda _order: detail,
         message=lambda order: _("%(number)s was saved.") % {"number": order},
     )
@@ -426,7 +424,6 @@ def _line_form(
             "order": order,
             "line": line,
             "cancel_url": detail,
-            "stale_notice": STALE_NOTICE,
         },
         saved=lambda _line: detail,
         message=lambda line: _("The line %(description)s was saved.") % {"description": line},

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Membership
 from accounts.rights import Area, Level
 from portal.company import area_required, current_membership
-from portal.desk import STALE_NOTICE, RecordForm, Sort, list_page, record_form_page
+from portal.desk import RecordForm, Sort, list_page, record_form_page
 from records.models import Product
 from records.services import RecordInUse, delete_record
 
@@ -123,7 +123,7 @@ def product_add(request: HttpRequest, membership: Membership) -> HttpResponse:
         request,
         form,
         template="portal/products/form.html",
-        context={"cancel_url": reverse("portal:products"), "stale_notice": STALE_NOTICE},
+        context={"cancel_url": reverse("portal:products")},
         saved=lambda product: reverse("portal:product_detail", args=[product.pk]),
         message=lambda product: _("The product %(name)s was created.") % {"name": product},
     )
@@ -139,7 +139,7 @@ def product_edit(request: HttpRequest, membership: Membership, product_id: int) 
         request,
         form,
         template="portal/products/form.html",
-        context={"product": product, "cancel_url": detail, "stale_notice": STALE_NOTICE},
+        context={"product": product, "cancel_url": detail},
         saved=lambda _product: detail,
         message=lambda product: _("The product %(name)s was saved.") % {"name": product},
     )

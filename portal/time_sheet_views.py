@@ -34,7 +34,6 @@ from accounts.models import Membership
 from accounts.rights import Area, Level
 from portal.company import area_required, super_user_required
 from portal.desk import (
-    STALE_NOTICE,
     RecordForm,
     in_company_time,
     record_choice,
@@ -419,7 +418,6 @@ def time_sheet_add(request: HttpRequest, membership: Membership) -> HttpResponse
         template="portal/time_sheets/form.html",
         context={
             "cancel_url": _week_url(day, _keep(membership, own, employee)),
-            "stale_notice": STALE_NOTICE,
         },
         saved=_saved_week(membership, own),
         message=lambda line: (
@@ -460,7 +458,7 @@ def time_sheet_edit(request: HttpRequest, membership: Membership, line_id: int) 
         request,
         form,
         template="portal/time_sheets/form.html",
-        context={"line": line, "cancel_url": week, "stale_notice": STALE_NOTICE},
+        context={"line": line, "cancel_url": week},
         saved=_saved_week(membership, own),
         message=lambda line: (
             _("The hours of %(date)s were saved.") % {"date": localize(_as_line(line).work_date)}
