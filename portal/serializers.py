@@ -57,6 +57,15 @@ class CompanyRecordField(serializers.PrimaryKeyRelatedField):
         return queryset
 
 
+def company_columns(model: type[Record]) -> tuple[str, ...]:
+    """A record's business fields as the API names them: the company database's own columns
+    (DESIGN.md), a reference to another record without its "_id"."""
+    return tuple(
+        column.removesuffix("_id") if column in model.PARENTS else column
+        for column in model.COLUMNS
+    )
+
+
 class RecordSerializer(serializers.ModelSerializer):
     """What every record shows besides its business fields."""
 
@@ -91,21 +100,7 @@ class ContactSerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = Contact
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "name",
-            "org_number",
-            "is_customer",
-            "is_supplier",
-            "street",
-            "postcode",
-            "city",
-            "country",
-            "phone",
-            "email",
-            "website",
-            "notes",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(Contact))
 
 
 class ContactPersonSerializer(RecordSerializer):
@@ -115,15 +110,7 @@ class ContactPersonSerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = ContactPerson
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "contact",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "position",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(ContactPerson))
 
 
 class ProductSerializer(RecordSerializer):
@@ -131,16 +118,7 @@ class ProductSerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = Product
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "sku",
-            "name",
-            "unit",
-            "price",
-            "vat_rate",
-            "stock",
-            "is_active",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(Product))
 
 
 class OrderSerializer(RecordSerializer):
@@ -150,16 +128,7 @@ class OrderSerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = Order
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "number",
-            "contact",
-            "status",
-            "order_date",
-            "delivery_date",
-            "currency",
-            "notes",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(Order))
 
 
 class OrderLineSerializer(RecordSerializer):
@@ -170,15 +139,7 @@ class OrderLineSerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = OrderLine
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "order",
-            "product",
-            "description",
-            "quantity",
-            "unit_price",
-            "discount_pct",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(OrderLine))
 
 
 class ActivitySerializer(RecordSerializer):
@@ -196,17 +157,7 @@ class ActivitySerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = Activity
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "subject",
-            "kind",
-            "starts_at",
-            "ends_at",
-            "done",
-            "contact",
-            "employee_id",
-            "notes",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(Activity))
 
 
 class TimesheetLineSerializer(RecordSerializer):
@@ -226,14 +177,7 @@ class TimesheetLineSerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = TimesheetLine
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "employee_id",
-            "work_date",
-            "hours",
-            "description",
-            "contact",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(TimesheetLine))
 
 
 class InvoiceSerializer(RecordSerializer):
@@ -243,13 +187,5 @@ class InvoiceSerializer(RecordSerializer):
 
     class Meta(RecordSerializer.Meta):
         model = Invoice
-        fields = (
-            *RecordSerializer.COMMON_FIELDS,
-            "number",
-            "contact",
-            "invoice_date",
-            "due_date",
-            "total",
-            "paid",
-        )
+        fields = (*RecordSerializer.COMMON_FIELDS, *company_columns(Invoice))
         read_only_fields = fields
