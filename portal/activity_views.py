@@ -55,10 +55,6 @@ STATES = {"open": Q(done=False), "done": Q(done=True)}
 PER_DAY = {"month": 4, "week": 25}
 
 
-def _search(query: str) -> Q:
-    return Q(subject__icontains=query) | Q(notes__icontains=query)
-
-
 def _day_start(day: datetime.date) -> datetime.datetime:
     """Midnight at the start of `day` in the current (the company's) time zone."""
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
@@ -119,7 +115,7 @@ def activities(request: HttpRequest, membership: Membership) -> HttpResponse:
     listing = list_page(
         request,
         membership.company.activities.select_related("contact"),
-        search=_search,
+        search=Activity.matching,
         sorts=SORTS,
         filters={
             "kind": _kind,

@@ -21,7 +21,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -414,21 +414,25 @@ def _with_date_range(filterset: type[django_filters.FilterSet], field: str) -> N
     )
 
 
-class ContactFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Name, organisation number, e-mail")
+class RecordFilter(django_filters.FilterSet):
+    """?q= searches the record's list as its page does (the model's SEARCH fields)."""
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(queryset.model.matching(value))
+
+
+class ContactFilter(RecordFilter):
+    q = django_filters.CharFilter(
+        method="search", label="Name, city, e-mail, phone or organisation number"
+    )
     city = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:
         model = Contact
         fields = ["is_customer", "is_supplier", "city", "country"]
 
-    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(
-            Q(name__icontains=value) | Q(org_number__icontains=value) | Q(email__icontains=value)
-        )
 
-
-class ContactPersonFilter(django_filters.FilterSet):
+class ContactPersonFilter(RecordFilter):
     contact = IdFilter(field_name="contact")
     q = django_filters.CharFilter(method="search", label="Name or e-mail")
 
@@ -436,23 +440,13 @@ class ContactPersonFilter(django_filters.FilterSet):
         model = ContactPerson
         fields = ["contact"]
 
-    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(
-            Q(last_name__icontains=value)
-            | Q(first_name__icontains=value)
-            | Q(email__icontains=value)
-        )
 
-
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(RecordFilter):
     q = django_filters.CharFilter(method="search", label="Name or article number")
 
     class Meta:
         model = Product
         fields = ["is_active"]
-
-    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(Q(name__icontains=value) | Q(sku__icontains=value))
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -40,16 +40,6 @@ KINDS = {
 }
 
 
-def _search(query: str) -> Q:
-    return (
-        Q(name__icontains=query)
-        | Q(city__icontains=query)
-        | Q(email__icontains=query)
-        | Q(org_number__icontains=query)
-        | Q(phone__icontains=query)
-    )
-
-
 class ContactForm(RecordForm):
     class Meta:
         model = Contact
@@ -142,7 +132,7 @@ def contacts(request: HttpRequest, membership: Membership) -> HttpResponse:
     listing = list_page(
         request,
         membership.company.contacts.all(),
-        search=_search,
+        search=Contact.matching,
         sorts=SORTS,
         filters={"kind": KINDS.get},
     )
@@ -305,7 +295,7 @@ def contact_lookup(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     query = request.GET.get("q", "").strip()[:200]
     records = (
-        membership.company.contacts.filter(_search(query)).order_by("name", "pk")[:20]
+        membership.company.contacts.filter(Contact.matching(query)).order_by("name", "pk")[:20]
         if query
         else []
     )

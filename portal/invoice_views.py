@@ -15,6 +15,7 @@ from accounts.models import Membership
 from accounts.rights import Area
 from portal.company import area_required
 from portal.desk import Sort, company_today, list_page
+from records.models import Invoice
 
 # Both directions of the (company, invoice date) index.
 SORTS = {
@@ -38,10 +39,6 @@ def _contact_filter(value: str) -> Q | None:
     return Q(contact_id=int(value)) if value.isdigit() else None
 
 
-def _search(query: str) -> Q:
-    return Q(number__icontains=query) | Q(contact__name__icontains=query)
-
-
 @area_required(Area.INVOICES)
 @require_GET
 def invoices(request: HttpRequest, membership: Membership) -> HttpResponse:
@@ -49,7 +46,7 @@ def invoices(request: HttpRequest, membership: Membership) -> HttpResponse:
     listing = list_page(
         request,
         membership.company.invoices.select_related("contact"),
-        search=_search,
+        search=Invoice.matching,
         sorts=SORTS,
         filters={"payment": _payment_filter(today), "contact": _contact_filter},
     )

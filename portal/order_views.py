@@ -56,10 +56,6 @@ def _status_filter(value: str) -> Q | None:
     return Q(status=value) if value in Order.Status.values else None
 
 
-def _search(query: str) -> Q:
-    return Q(number__icontains=query) | Q(contact__name__icontains=query)
-
-
 def may_edit(membership: Membership, order: Order) -> bool:
     """May change the order's header and lines (see the module's docstring)."""
     if not membership.can(Area.ORDERS, Level.FULL):
@@ -257,7 +253,7 @@ def orders(request: HttpRequest, membership: Membership) -> HttpResponse:
         membership.company.orders.select_related("contact").prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.select_related("product"))
         ),
-        search=_search,
+        search=Order.matching,
         sorts=SORTS,
         filters={"status": _status_filter},
     )

@@ -33,10 +33,6 @@ ACTIVITY = {
 }
 
 
-def _search(query: str) -> Q:
-    return Q(sku__icontains=query) | Q(name__icontains=query)
-
-
 class ProductForm(RecordForm):
     class Meta:
         model = Product
@@ -85,7 +81,7 @@ def products(request: HttpRequest, membership: Membership) -> HttpResponse:
     listing = list_page(
         request,
         membership.company.products.all(),
-        search=_search,
+        search=Product.matching,
         sorts=SORTS,
         filters={"show": ACTIVITY.get},
     )
@@ -184,9 +180,9 @@ def product_lookup(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     query = request.GET.get("q", "").strip()[:200]
     records = (
-        membership.company.products.filter(_search(query), is_active=True).order_by("name", "pk")[
-            :20
-        ]
+        membership.company.products.filter(Product.matching(query), is_active=True).order_by(
+            "name", "pk"
+        )[:20]
         if query
         else []
     )

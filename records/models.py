@@ -37,6 +37,8 @@ class Record(models.Model):
     # Foreign keys to other records: company column -> the record model's TABLE.
     PARENTS: ClassVar[dict[str, str]] = {}
     READ_ONLY: ClassVar[bool] = False
+    # What a search of the record's list looks in (case-insensitive, anywhere in the text).
+    SEARCH: ClassVar[tuple[str, ...]] = ()
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, verbose_name=_("company"))
     source_id = models.BigIntegerField(_("company database id"), null=True, blank=True)
@@ -60,6 +62,14 @@ class Record(models.Model):
         """Changes with every write to the record, made online or synchronised: the API's ETag
         and the edit form's "seen" value, so that a stale edit is refused, not applied."""
         return format(int(self.updated_at.timestamp() * 1_000_000), "x")
+
+    @classmethod
+    def matching(cls, query: str) -> models.Q:
+        """The condition of a search for `query`: any field of SEARCH contains it."""
+        condition = models.Q()
+        for field in cls.SEARCH:
+            condition |= models.Q(**{f"{field}__icontains": query})
+        return condition
 
     @classmethod
     def _attname(cls, field: str) -> str:
@@ -93,6 +103,7 @@ def _text(label: Any, **options: Any) -> models.TextField[str, str]:
 
 class Contact(Record):
     TABLE = "contacts"
+    SEARCH = ("name", "city", "email", "org_number", "phone")
     COLUMNS = {
         c: c
         for c in (
@@ -143,6 +154,7 @@ class Contact(Record):
 
 class ContactPerson(Record):
     TABLE = "contact_persons"
+    SEARCH = ("last_name", "first_name", "email")
     COLUMNS = {
         "contact_id": "contact",
         "first_name": "first_name",
@@ -178,6 +190,7 @@ class ContactPerson(Record):
 
 class Product(Record):
     TABLE = "products"
+    SEARCH = ("sku", "name")
     COLUMNS = {c: c for c in ("sku", "name", "unit", "price", "vat_rate", "stock", "is_active")}
 
     company = _company("products")
@@ -212,6 +225,7 @@ class Order(Record):
         CANCELLED = "cancelled", _("Cancelled")
 
     TABLE = "orders"
+    SEARCH = ("number", "contact__name")
     COLUMNS = {
         "number": "number",
         "contact_id": "contact",
@@ -298,6 +312,7 @@ class Activity(Record):
         EMAIL = "email", _("E-mail")
 
     TABLE = "activities"
+    SEARCH = ("subject", "notes")
     COLUMNS = {
         "subject": "subject",
         "kind": "kind",
@@ -385,6 +400,7 @@ class Invoice(Record):
     """Read-only online: invoices are made in the desktop program."""
 
     TABLE = "invoices"
+    SEARCH = ("number", "contact__name")
     COLUMNS = {
         "number": "number",
         "contact_id": "contact",

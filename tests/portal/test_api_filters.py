@@ -52,6 +52,8 @@ def test_contacts_by_search_customer_and_city(member, client):
     )
 
     assert ids(client, "/api/v1/contacts/?q=vries") == [bakker.pk, by_mail.pk]
+    # The same search as the contact list page's: the city too.
+    assert ids(client, "/api/v1/contacts/?q=kamp") == [by_mail.pk]
     assert ids(client, "/api/v1/contacts/?is_customer=false") == [supplier.pk]
     assert ids(client, "/api/v1/contacts/?city=deventer") == [supplier.pk]
 
