@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import factory
 from allauth.account.models import EmailAddress
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -300,6 +301,13 @@ def member(
     return MembershipFactory.create(
         company=company, profile=AccessProfile.objects.template(template), **fields
     )
+
+
+def signed_in(membership: Membership) -> Client:
+    """A test client signed in as `membership`'s ID."""
+    client = Client()
+    client.force_login(membership.user)
+    return client
 
 
 class RecordFactory(factory.django.DjangoModelFactory[Any]):

@@ -25,17 +25,12 @@ from tests.factories import (
     PlanFactory,
     employees_report,
     member,
+    signed_in,
 )
 
 pytestmark = pytest.mark.django_db
 
 UTC = datetime.UTC
-
-
-def signed_in(membership: Membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 def with_employees(company: Company, *people: tuple[int, str, str, str]) -> None:

@@ -18,15 +18,10 @@ from tests.factories import (
     InvoiceFactory,
     PlanFactory,
     member,
+    signed_in,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(membership: Membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 @pytest.fixture

@@ -31,15 +31,10 @@ from tests.factories import (
     connect,
     make_activatable,
     member,
+    signed_in,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(membership: Membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 def streams(client: Client) -> list[str]:

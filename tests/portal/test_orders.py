@@ -27,16 +27,11 @@ from tests.factories import (
     PlanFactory,
     ProductFactory,
     member,
+    signed_in,
 )
 from tests.urlwalk import routes
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(membership: Membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 @pytest.fixture

@@ -28,18 +28,13 @@ from tests.factories import (
     TimesheetLineFactory,
     employees_report,
     member,
+    signed_in,
 )
 
 pytestmark = pytest.mark.django_db
 
 DEMI = (1, "Demi", "de Vries", "demi@example.nl")
 PIET = (2, "Piet", "Jansen", "piet@example.nl")
-
-
-def signed_in(membership: Membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
 
 
 def today() -> datetime.date:
