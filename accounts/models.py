@@ -346,11 +346,7 @@ class Membership(models.Model):
     def effective_rights(self) -> Rights:
         """The profile's rights limited to the work areas of the company's plan: an area is
         available only while the current agreement is valid and its plan includes it."""
-        agreement = self.company.current_agreement()
-        if agreement is None or not agreement.is_valid():
-            services: set[str] = set()
-        else:
-            services = set(agreement.plan.services.values_list("code", flat=True))
+        services = self.company.services_in_force()
         rights = self.profile.rights
         return Rights(
             areas={area: level for area, level in rights.areas.items() if area in services},

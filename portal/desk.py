@@ -2,7 +2,9 @@
 
 - Lists stay fast on a company of 100,000 contacts: a search, sorting only on the orders the
   list offers (each backed by an index of the records app, and ending on the primary key so
-  that pages never overlap), and pages of PAGE_SIZE rows.
+  that pages never overlap), and pages of PAGE_SIZE rows. A page never counts the whole list
+  (a COUNT of 100,000 rows costs more than the rest of the page): it counts up to
+  COUNT_LIMIT rows and says "more than" beyond.
 - Forms write through records.services only, so that every online edit reaches the company
   database. An edit remembers the version of the record it was opened on; when somebody else
   (online or in the desktop program) changed the record meanwhile, the form comes back with
@@ -15,16 +17,15 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -39,6 +40,7 @@ from records.models import Record
 from records.services import StaleRecord, create_record, update_record
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 1000
 
 
 # --- time ------------------------------------------------------------------------------------
@@ -79,11 +81,70 @@ class SortLink:
     current: bool
 
 
+@dataclass(frozen=True)
+class Page(Sequence[Any]):
+    """Rows `first`..`last` (counted from 1) of a list, and how many the list holds: `total`,
+    or None when that is more than COUNT_LIMIT."""
+
+    rows: list[Any]
+    number: int
+    total: int | None
+    has_next: bool
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self.rows[index]
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + len(self.rows)
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages the list has, when its total is known."""
+        return None if self.total is None else max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def count_limit(self) -> int:
+        return COUNT_LIMIT
+
+
+def page_of(queryset: QuerySet[Any], requested: str | None) -> Page:
+    """Page `requested` (a number from the query string; the first page when it is not one,
+    the last when it lies past the end) of the ordered `queryset`: one query for the rows and
+    one COUNT of at most COUNT_LIMIT + 1 rows, none when the first page holds the whole list."""
+    try:
+        number = max(1, int(requested or 1))
+    except ValueError:
+        number = 1
+    number = min(number, 10**9)  # an OFFSET the database can take
+    offset = (number - 1) * PAGE_SIZE
+    rows = list(queryset[offset : offset + PAGE_SIZE + 1])
+    if number == 1 and len(rows) <= PAGE_SIZE:
+        return Page(rows, 1, len(rows), has_next=False)
+    counted = queryset.order_by()[: COUNT_LIMIT + 1].count()
+    total = counted if counted <= COUNT_LIMIT else None
+    if not rows:  # past the end: the last page, as far as it is known
+        last = -(-min(counted, COUNT_LIMIT) // PAGE_SIZE)
+        return page_of(queryset, str(last)) if last else Page([], 1, 0, has_next=False)
+    return Page(rows[:PAGE_SIZE], number, total, has_next=len(rows) > PAGE_SIZE)
+
+
 @dataclass
 class Listing:
     """One page of a work area's list and what the page needs to offer the others."""
 
-    page: Page[Any]
+    page: Page
     query: str
     sort: str
     sort_links: list[SortLink]
@@ -123,7 +184,7 @@ def list_page(
     queryset = queryset.order_by(*sorts[sort].order_by)
     if sort != default:
         params["sort"] = sort
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(queryset, request.GET.get("page"))
 
     def url(**changes: Any) -> str:
         merged = {**params, **{k: str(v) for k, v in changes.items() if v is not None}}
@@ -138,8 +199,8 @@ def list_page(
             SortLink(key, option.label, url(sort=key, page=None), key == sort)
             for key, option in sorts.items()
         ],
-        previous_url=url(page=page.previous_page_number()) if page.has_previous() else None,
-        next_url=url(page=page.next_page_number()) if page.has_next() else None,
+        previous_url=url(page=page.number - 1) if page.number > 1 else None,
+        next_url=url(page=page.number + 1) if page.has_next else None,
         params=params,
     )
 

@@ -64,7 +64,7 @@ def test_the_list_shows_only_the_companys_contacts_and_finds_by_name_or_city(
     assert "Foreign" not in page.content.decode()
     found = client.get("/contacts/", {"q": "deventer"})
     assert [c.name for c in found.context["listing"].page] == ["Slagerij Jansen"]
-    assert client.get("/contacts/", {"q": "bakkerij"}).context["listing"].page.paginator.count == 1
+    assert client.get("/contacts/", {"q": "bakkerij"}).context["listing"].page.total == 1
 
 
 def test_filters_and_sorting_and_pages_keep_each_other(client: Client, boss: Membership) -> None:
@@ -92,9 +92,9 @@ def test_filters_and_sorting_and_pages_keep_each_other(client: Client, boss: Mem
 def test_the_list_takes_the_same_queries_for_many_contacts_as_for_a_few(
     client: Client, boss: Membership
 ) -> None:
-    ContactFactory.create_batch(3, company=boss.company)
+    ContactFactory.create_batch(53, company=boss.company)
     with CaptureQueriesContext(connection) as few:
-        client.get("/contacts/")
+        client.get("/contacts/", {"page": "2"})
     ContactFactory.create_batch(120, company=boss.company, sync_state=SyncState.PENDING)
     with CaptureQueriesContext(connection) as many:
         client.get("/contacts/", {"page": "2"})

@@ -105,9 +105,9 @@ def test_the_list_sorts_by_date_both_ways_over_pages(client: Client, boss: Membe
 def test_the_list_takes_the_same_queries_for_many_invoices_as_for_a_few(
     client: Client, boss: Membership
 ) -> None:
-    InvoiceFactory.create_batch(3, company=boss.company)
+    InvoiceFactory.create_batch(53, company=boss.company)
     with CaptureQueriesContext(connection) as few:
-        client.get("/invoices/")
+        client.get("/invoices/", {"page": "2"})
     InvoiceFactory.create_batch(120, company=boss.company)
     with CaptureQueriesContext(connection) as many:
         client.get("/invoices/", {"page": "2"})
@@ -144,7 +144,7 @@ def test_the_contact_page_shows_the_contacts_last_invoices_to_who_may_read_them(
     assert [i.number for i in page.context["invoices"]] == ["F-0", "F-1", "F-2", "F-3", "F-4"]
     assert f"/invoices/?contact={contact.pk}" in page.content.decode()
     everything = client.get("/invoices/", {"contact": contact.pk}).context["listing"]
-    assert everything.page.paginator.count == 7
+    assert everything.page.total == 7
     # Time registration may read contacts, not invoices.
     clerk = signed_in(member(company=boss.company, template="time_registration"))
     assert "F-0" not in clerk.get(f"/contacts/{contact.pk}/").content.decode()
@@ -166,4 +166,4 @@ def test_another_companys_invoice_is_not_found(client: Client) -> None:
     foreign = InvoiceFactory.create()
     assert client.get(f"/invoices/{foreign.pk}/").status_code == 404
     listing = client.get("/invoices/", {"contact": foreign.contact_id}).context["listing"]
-    assert listing.page.paginator.count == 0
+    assert listing.page.total == 0

@@ -99,7 +99,7 @@ def test_the_list_filters_by_status_and_sorts_by_date_and_by_number(
         )
 
     quotes = client.get("/orders/", {"status": "quote"}).context["listing"]
-    assert quotes.page.paginator.count == 11
+    assert quotes.page.total == 11
     newest = client.get("/orders/").context["listing"]
     dates = [o.order_date for o in newest.page]
     assert dates == sorted(dates, reverse=True)
@@ -129,7 +129,7 @@ def test_the_list_and_the_detail_take_the_same_queries_for_many_orders_and_lines
         client.get("/orders/")
     with CaptureQueriesContext(connection) as many_detail:
         client.get(f"/orders/{order.pk}/")
-    assert len(many) == len(few)
+    assert len(many) == len(few) + 1  # the count, once the list is longer than a page
     assert len(many_detail) == len(few_detail)
 
 
