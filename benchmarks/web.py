@@ -42,6 +42,11 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("benchmarks.web needs wrk: apt-get install wrk")
+    if not os.environ.get("REDIS_URL"):
+        sys.exit(
+            "benchmarks.web serves the site as in production, with Redis for its cache, "
+            "sessions and throttles: set REDIS_URL."
+        )
 
     with throwaway_database("web") as database:
         runs = _measure(database, args)
