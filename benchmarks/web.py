@@ -5,7 +5,9 @@ concurrent clients, against a bare Django view served the same way in the same r
 
 Builds a PostgreSQL database of its own (od_bench_web_*, dropped at the end), serves the site with
 gunicorn in production mode, drives it with wrk (Debian's package) and prints one JSON line:
-p50/p99 milliseconds and requests per second of each, and the ratios to the bare view.
+p50/p99 milliseconds and requests per second of each, and the ratios to the bare view. A
+second reference, `member_view`, does nothing either but first reads the signed-in ID and its
+membership, as every page of a member does: what any such page costs before its own work.
 Targets (issue #6): p99 under 100 ms at 20 clients, and at least 40% of the bare view's
 requests per second.
 """
@@ -60,7 +62,7 @@ def main() -> None:
     }
     met = True
     for name, run in runs.items():
-        if name == "bare_view":
+        if name in ("bare_view", "member_view"):
             continue
         share = round(run["requests_per_s"] / bare, 3) if bare else 0.0
         result[f"{name}_share_of_bare"] = share
@@ -72,7 +74,7 @@ def main() -> None:
 
 def _measure(database: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """The site served by gunicorn on `database`, filled with a company of N contacts, and
-    wrk's figures for the bare view, the contact list page and the API's contact list."""
+    wrk's figures for the two reference views, the contact list page and the API's contact list."""
     environment = {
         **os.environ,
         "DATABASE_URL": database.replace("postgresql://", "postgres://", 1),
@@ -122,6 +124,7 @@ def _measure(database: str, args: argparse.Namespace) -> dict[str, dict[str, flo
         cookie = f"Cookie: {made['session_cookie']}"
         runs = {
             "bare_view": _drive(f"{base}/bench/bare/", [], args),
+            "member_view": _drive(f"{base}/bench/member/", [cookie], args),
             "contact_list": _drive(f"{base}/contacts/?page=2", [cookie], args),
         }
         if made.get("api_token"):
