@@ -21,7 +21,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -351,8 +351,9 @@ class RecordViewSet(viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
-        self.check_write(record=None, values=values)
-        record = create_record(company=self.membership.company, model=self.model, values=values)
+        with transaction.atomic():  # the checks' locks (check_write) last until the write
+            self.check_write(record=None, values=values)
+            record = create_record(company=self.membership.company, model=self.model, values=values)
         return self._respond(record, status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[IF_MATCH])
@@ -363,8 +364,9 @@ class RecordViewSet(viewsets.ModelViewSet):
         serializer = self.get_serializer(record, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
-        self.check_write(record=record, values=values)
-        updated = update_record(record=record, values=values, seen_version=seen_version)
+        with transaction.atomic():  # the checks' locks (check_write) last until the write
+            self.check_write(record=record, values=values)
+            updated = update_record(record=record, values=values, seen_version=seen_version)
         return self._respond(updated)
 
     @extend_schema(parameters=[IF_MATCH])
@@ -670,14 +672,13 @@ class TimesheetLineViewSet(RecordViewSet):
             settings.check_day(work_date, today=today)
         except DjangoValidationError as refused:
             raise serializers.ValidationError({"work_date": refused.messages}) from None
-        others = self.membership.company.timesheet_lines.filter(
-            employee_source_id=after["employee_source_id"], work_date=work_date
-        )
-        if line is not None:
-            others = others.exclude(pk=line.pk)
-        day_total = others.aggregate(total=Sum("hours"))["total"] or Decimal(0)
         try:
-            settings.check_hours(hours, day_total=day_total)
+            settings.check_hours(
+                hours,
+                employee_source_id=after["employee_source_id"],
+                work_date=work_date,
+                line_id=None if line is None else line.pk,
+            )
         except DjangoValidationError as refused:
             raise serializers.ValidationError({"hours": refused.messages}) from None
 

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -346,20 +347,24 @@ def record_form_page(
     `message(record)`. A stale edit comes back asking (409); invalid input 400."""
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                record = form.save()
-            except StaleRecord as stale:
-                form = form.asking_about(stale.current)
-                status = 409
-            except ValidationError as refused:
-                form.add_error(None, refused)
-                status = 400
+        # One transaction for the checks and the save: a check may lock what it read
+        # (TimeSheetSettings.check_hours) until the record is written.
+        with transaction.atomic():
+            valid = form.is_valid()
+            if valid:
+                try:
+                    record = form.save()
+                except StaleRecord as stale:
+                    form = form.asking_about(stale.current)
+                    status = 409
+                except ValidationError as refused:
+                    form.add_error(None, refused)
+                    status = 400
+                else:
+                    messages.success(request, message(record))
+                    return redirect(saved(record))
             else:
-                messages.success(request, message(record))
-                return redirect(saved(record))
-        else:
-            status = 400
+                status = 400
     return render(request, template, {**context, "form": form}, status=status)
 
 

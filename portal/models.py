@@ -191,9 +191,28 @@ class TimeSheetSettings(models.Model):
         if not self.weekends and work_date.isoweekday() >= 6:
             raise ValidationError(_("Hours cannot be registered on Saturdays and Sundays."))
 
-    def check_hours(self, hours: Decimal, *, day_total: Decimal) -> None:
+    def check_hours(
+        self,
+        hours: Decimal,
+        *,
+        employee_source_id: int,
+        work_date: datetime.date,
+        line_id: int | None = None,
+    ) -> None:
         """ValidationError when `hours` is not a positive multiple of the step, or would make
-        the employee's `day_total` (their other hours that day) more than 24."""
+        the employee's hours on `work_date` (their other lines than `line_id`) more than 24.
+
+        Call it in the transaction that saves the line: it holds the company's time-sheet lock
+        until that ends, so that two lines saved at once cannot pass 24 hours together."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("check_hours must run in the transaction that saves the line")
+        list(Company.objects.select_for_update(no_key=True).filter(pk=self.company_id).values("pk"))
+        others = self.company.timesheet_lines.filter(
+            employee_source_id=employee_source_id, work_date=work_date
+        )
+        if line_id is not None:
+            others = others.exclude(pk=line_id)
+        day_total = others.aggregate(total=models.Sum("hours"))["total"] or Decimal(0)
         if hours <= 0:
             raise ValidationError(_("Enter a number of hours above zero."))
         if hours % self.step:

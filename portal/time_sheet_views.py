@@ -138,15 +138,13 @@ class TimeSheetLineForm(RecordForm):
                 return cleaned
         employee = self.employee(cleaned)
         if work_date is not None and hours is not None and employee is not None:
-            others = (
-                self.company.timesheet_lines.filter(
-                    employee_source_id=employee, work_date=work_date
-                )
-                .exclude(pk=self.instance.pk)
-                .aggregate(total=Sum("hours"))["total"]
-            )
             try:
-                self.settings.check_hours(hours, day_total=_hours(others))
+                self.settings.check_hours(
+                    hours,
+                    employee_source_id=employee,
+                    work_date=work_date,
+                    line_id=self.instance.pk,
+                )
             except ValidationError as refused:
                 self.add_error("hours", refused)
         return cleaned

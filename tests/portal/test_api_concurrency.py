@@ -113,12 +113,15 @@ def test_a_change_written_after_the_check_is_still_caught_under_the_row_lock(
     client, contact, monkeypatch
 ):
     # The view compares If-Match with the record it read; a write that commits after that
-    # read is caught by update_record, which compares again with the row locked.
-    def write_meanwhile_then_update(**kwargs):
-        changed_elsewhere(contact)
-        return update_record(**kwargs)
+    # comparison is caught by update_record, which compares again with the row locked.
+    compare = ContactViewSet._seen_version
 
-    monkeypatch.setattr("portal.api.update_record", write_meanwhile_then_update)
+    def compare_then_write_meanwhile(self, record):
+        seen = compare(self, record)
+        changed_elsewhere(contact)
+        return seen
+
+    monkeypatch.setattr(ContactViewSet, "_seen_version", compare_then_write_meanwhile)
     response = client.patch(
         path(contact), {"city": "Kampen"}, format="json", HTTP_IF_MATCH=f'"{contact.version}"'
     )
