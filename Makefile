@@ -27,7 +27,7 @@ run: venv
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Kill tests (tests/faults, about 10 minutes): real workers killed, Redis restarted, a company
+# Kill tests (tests/faults, about 5 minutes): real workers killed, Redis restarted, a company
 # database cut off. They need PostgreSQL and Redis (DATABASE_URL, REDIS_URL) and fail without.
 faults: venv
 	REQUIRE_SERVICES=postgres,redis VAR_DIR="$$(mktemp -d)" $(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)

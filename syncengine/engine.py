@@ -116,12 +116,16 @@ def initial_sync_step(
     connector.release_sync_lock(link.lock_owner())
     with transaction.atomic():
         _add_timing(run, lease, "replay", time.monotonic() - started)
+        # What held the run back (a company database that was unreachable) is over, in the
+        # same write as the run's end: a page never shows a finished run with its old error.
         lease.fence(
             state=SyncRun.State.DONE,
             phase="done",
             finished_at=timezone.now(),
             lease_token=None,
             lease_expires_at=None,
+            failures=0,
+            error="",
         )
         link.refresh_from_db()
         link.connected_at = timezone.now()

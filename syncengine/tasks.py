@@ -194,12 +194,10 @@ def run_sync(run_id: int) -> None:
                 # Not at once: the reaper sends it again when its pickup time has passed.
             link.trace(message, level="warning")
         return
-    if run.failures or run.error:
-        # The step went through: what held the run back is over (the trace keeps it).
-        SyncRun.objects.filter(pk=run.pk).update(failures=0, error="")
     if not done:
         with transaction.atomic():
-            lease.fence(state=SyncRun.State.QUEUED, lease_token=None)
+            # The step went through: what held the run back is over (the trace keeps it).
+            lease.fence(state=SyncRun.State.QUEUED, lease_token=None, failures=0, error="")
             queue_run(run)
 
 

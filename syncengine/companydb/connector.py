@@ -751,33 +751,39 @@ class PostgreSQLConnector(Connector):
             )
         except psycopg.OperationalError as error:
             raise pg_connect_error(error, parsed) from error
-        self.connection.execute("SET TIME ZONE 'UTC'")
+        with self._kept():
+            self.connection.execute("SET TIME ZONE 'UTC'")
 
     def close(self) -> None:
         self.connection.close()
 
+    @contextmanager
+    def _kept(self) -> Iterator[None]:
+        """A connection lost in the block (the server restarted, the network cut, the session
+        ended by an administrator) raises DatabaseUnreachable, which the engine tries again,
+        visibly. psycopg raises it from wherever it meets it: a statement, a COPY, a commit."""
+        try:
+            yield
+        except self._psycopg.OperationalError as error:
+            raise DatabaseUnreachable(
+                f"The connection to the company database in {self.parsed.display} was lost."
+            ) from error
+
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
-            cursor = self.connection.execute(sql.replace("?", "%s"), list(params))
-            return list(cursor.fetchall()) if cursor.description else []
+            with self._kept():
+                cursor = self.connection.execute(sql.replace("?", "%s"), list(params))
+                return list(cursor.fetchall()) if cursor.description else []
         except self._psycopg.errors.UndefinedTable as error:
             raise MissingTable(
                 f"The company database in {self.parsed.display} is missing a table "
                 f"({error.diag.message_primary}).",
                 tables=[],
             ) from error
-        except self._psycopg.OperationalError as error:
-            raise DatabaseUnreachable(
-                f"The connection to the company database in {self.parsed.display} was lost."
-            ) from error
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
+        with self._kept():
             return self.connection.execute(sql.replace("?", "%s"), list(params)).rowcount
-        except self._psycopg.OperationalError as error:
-            raise DatabaseUnreachable(
-                f"The connection to the company database in {self.parsed.display} was lost."
-            ) from error
 
     def _table_names(self) -> set[str]:
         rows = self._rows(
@@ -787,7 +793,7 @@ class PostgreSQLConnector(Connector):
 
     @contextmanager
     def _write_transaction(self) -> Iterator[None]:
-        with self.connection.transaction():
+        with self._kept(), self.connection.transaction():
             yield
 
     def _to_db(self, kind: str, value: Any) -> Any:
@@ -806,7 +812,7 @@ class PostgreSQLConnector(Connector):
         # Read L first, then take a new xid X in a transaction that commits. A writer that got
         # a seq <= L already had its xid (its business-row write comes before the trigger's
         # nextval), so its xid < X: once the oldest running xid is past X it has ended.
-        with self.connection.transaction():
+        with self._kept(), self.connection.transaction():
             sequence = self._rows("SELECT last_value, is_called FROM change_log_seq")[0]
             xid = self._rows("SELECT pg_current_xact_id()::text AS xid")[0]["xid"]
         last = int(sequence["last_value"]) if sequence["is_called"] else 0
@@ -857,7 +863,7 @@ class PostgreSQLConnector(Connector):
 
     @contextmanager
     def sync_transaction(self) -> Iterator[SyncTransaction]:
-        with self.connection.transaction():
+        with self._kept(), self.connection.transaction():
             self._execute("SELECT set_config(?, 'sync', true)", [ORIGIN_SETTING])
             yield _PostgreSQLSyncTransaction(self)
 
@@ -877,7 +883,7 @@ class PostgreSQLConnector(Connector):
             low=sql.Literal(after_id),
             high=sql.Literal(up_to_id),
         )
-        with self.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        with self._kept(), self.connection.cursor() as cursor, cursor.copy(statement) as copy:
             for data in copy:
                 yield bytes(data)
 

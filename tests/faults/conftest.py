@@ -286,9 +286,14 @@ def wait_for(
     beat: Beat | None = None,
     what: str = "",
     excused: Callable[[], bool] = held_back_from_elsewhere,
+    step: Callable[[], None] | None = None,
 ) -> Any:
     """Polls `condition` (playing beat meanwhile) until it is truthy; its value. Time during
-    which the sync is `excused` does not count."""
+    which the sync is `excused` does not count.
+
+    With `step` (a paused worker's `Workers.step` for a slice of time), the worker runs only
+    between two polls and stands still while `condition` looks: what it saw is still so when
+    this returns, the worker paused."""
     global excused_seconds
     excused_seconds = 0.0
     deadline = time.monotonic() + timeout
@@ -308,4 +313,7 @@ def wait_for(
             )
         if beat is not None:
             beat()
-        time.sleep(0.05)
+        if step is not None:
+            step()
+        else:
+            time.sleep(0.05)

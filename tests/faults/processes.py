@@ -122,7 +122,26 @@ class Workers:
             with suppress(ProcessLookupError):
                 os.killpg(group, signum)
 
+    def pause(self) -> None:
+        """Stops the running worker, its pool process included, where it is (SIGSTOP)."""
+        os.killpg(self.main, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.main, signal.SIGCONT)
+
+    def step(self, seconds: float) -> None:
+        """Lets the paused worker run for `seconds`, then stops it again wherever it is: in a
+        chunk's COPY, its commit, between two steps, handing a task to the broker.
+
+        The engine copies a chunk in a few hundredths of a second, faster than a test can
+        look at a run's progress and act on it; a test that checks a run while its worker
+        stands still cannot find it already past the point it meant to kill it at."""
+        self.resume()
+        time.sleep(seconds)
+        self.pause()
+
     def stop(self) -> None:
+        self.signal_all(signal.SIGCONT)  # a paused worker would not act on SIGTERM
         self.stack.close()  # SIGTERM to the running worker's group, as worker_process does
         self.signal_all(signal.SIGKILL)  # what is left of killed workers' groups
         self.groups.clear()

@@ -75,8 +75,17 @@ def test_a_first_sync_started_in_the_wizard_resumes_on_its_status_page_after_a_w
 
         beat = Beat()
         kill_at = rng.randint(10, 60)
-        wait_for(lambda: percent() >= kill_at, timeout=RECOVERY_LIMIT, beat=beat, what="progress")
-        at_kill = percent()
+        # The worker runs in short slices and stands still while the page is read: the copy
+        # takes about a second, less than a few polls, and must not end before the kill.
+        workers.pause()
+        wait_for(
+            lambda: percent() >= kill_at,
+            timeout=RECOVERY_LIMIT,
+            beat=beat,
+            step=lambda: workers.step(rng.uniform(0.001, 0.02)),
+            what="progress",
+        )
+        at_kill = seen[-1]
         assert at_kill < 100, f"finished before the kill (seed {SEED})"
         workers.kill_main()
         killed = time.monotonic()

@@ -98,14 +98,25 @@ def test_a_first_sync_killed_at_random_points_resumes_and_copies_every_row_once(
     points = sorted(rng.uniform(0.0, 0.85) for _ in KILLS)
     targets = rng.sample(faults.kills(transport, *KILLS), len(KILLS))
     kills: list[Kill] = []
+
+    def step() -> None:
+        workers.step(rng.uniform(0.001, 0.02))
+
+    # The worker runs in short slices from here on, and stands still while the test looks at
+    # the run (the whole copy takes about a second): each kill is where the run stood when
+    # the test decided on it, never past the end.
+    workers.pause()
     for point, target in zip(points, targets, strict=True):
         wait_for(
             partial(reached, run, point),
             timeout=RECOVERY_LIMIT,
             beat=beat,
+            step=step,
             what=f"the first sync reaching {point:.0%}",
         )
-        time.sleep(rng.uniform(0.0, 0.3))  # into the chunk being copied, or between steps
+        # Then a random moment into the next chunk (one takes a few hundredths of a second):
+        # in its COPY, its commit, or between two steps.
+        workers.step(rng.uniform(0.0, 0.04))
         snapshot = Snapshot.of(run)
         assert snapshot.state in (SyncRun.State.QUEUED, SyncRun.State.RUNNING), (
             f"The run ended ({snapshot.state}, {run.error}) before kill {len(kills) + 1} at "
@@ -113,6 +124,7 @@ def test_a_first_sync_killed_at_random_points_resumes_and_copies_every_row_once(
         )
         killed_at = time.monotonic()
         record = Kill(target, point, kill(workers, target), snapshot)
+        workers.pause()  # the new worker too: its first progress is watched slice by slice
         after_kill = Snapshot.of(run)
 
         def moved_on(record: Kill = record, after_kill: Snapshot = after_kill) -> bool:
@@ -122,12 +134,15 @@ def test_a_first_sync_killed_at_random_points_resumes_and_copies_every_row_once(
             # Progress by a process we did not kill (an orphaned child may finish its chunk).
             return now.done > after_kill.done and now.owner_pid not in record.killed
 
-        wait_for(moved_on, timeout=RECOVERY_LIMIT, beat=beat, what="recovery after a kill")
+        wait_for(
+            moved_on, timeout=RECOVERY_LIMIT, beat=beat, step=step, what="recovery after a kill"
+        )
         record.recovery_seconds = time.monotonic() - killed_at - faults.excused_seconds
         # Resumed from its last checkpoint, never from an earlier one (4).
         assert Snapshot.of(run).not_behind(record.before), (record, SEED)
         kills.append(record)
 
+    workers.resume()
     wait_for(
         lambda: Snapshot.of(run).state in (SyncRun.State.DONE, SyncRun.State.FAILED),
         timeout=RECOVERY_LIMIT,

@@ -118,8 +118,20 @@ def test_a_first_sync_waits_visibly_while_its_company_database_is_unreachable_th
         total = sum(entry["total"] for entry in run.progress.values())
         return done / total if total else 0.0
 
-    wait_for(lambda: copied() >= rng.uniform(0.1, 0.5), timeout=RECOVERY_LIMIT, beat=beat)
+    # Cut off at a random point of the copy, chosen once. The worker runs in short slices
+    # and stands still while the test looks, so that the whole copy (about a second) cannot
+    # end between the look and the cut.
+    point = rng.uniform(0.1, 0.5)
+    workers.pause()
+    wait_for(
+        lambda: copied() >= point,
+        timeout=RECOVERY_LIMIT,
+        beat=beat,
+        step=lambda: workers.step(rng.uniform(0.001, 0.02)),
+        what=f"the first sync reaching {point:.0%}",
+    )
     allow_connections(company_database.dbname, False)
+    workers.resume()
     try:
         blocked = time.monotonic()
         # Waits, visibly: the run says why, the trace too; it does not fail.

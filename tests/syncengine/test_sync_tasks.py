@@ -239,6 +239,34 @@ def test_a_long_first_sync_waits_visibly_while_its_company_database_is_unreachab
     assert run.state == SyncRun.State.FAILED  # three in a row: the limit
 
 
+class Killed(BaseException):
+    """The worker dying: nothing after it runs."""
+
+
+def test_a_first_sync_that_ends_after_failures_ends_without_them_in_the_same_write(
+    link, connector, host_file, sent, monkeypatch
+):
+    """Found by the fault tests: the failures and the error were cleared by a write of their
+    own after the run's end, so a page could read a finished run with the old error, and a
+    worker killed in between left it there for good."""
+    run = SyncRun.objects.create(
+        link=link, kind=SyncRun.Kind.INITIAL, state="queued", failures=2,
+        error="The PostgreSQL server at kantoor:5432 cannot be reached.",
+    )  # fmt: skip
+    step = tasks.initial_sync_step
+
+    def step_then_killed(**options):
+        if step(**{**options, "budget_seconds": 600}):
+            raise Killed  # right after the step that finished the run
+        return False
+
+    monkeypatch.setattr(tasks, "initial_sync_step", step_then_killed)
+    with pytest.raises(Killed):
+        tasks.run_sync(run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.failures, run.error) == (SyncRun.State.DONE, 0, "")
+
+
 def test_a_refused_first_sync_fails_the_run_and_the_link_with_the_reason(
     link, connector, desktop, host_file, sent
 ):

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
+
 from syncengine.companydb import Connector, connect
+from syncengine.companydb.errors import DatabaseUnreachable
 
 
 def test_report_has_exactly_the_promised_shape_and_is_json(connector: Connector) -> None:
@@ -110,3 +115,41 @@ def _binary_copy_ids(data: bytes) -> list[int]:
             if index == 0:
                 ids.append(int.from_bytes(data[position : position + length], "big"))
             position += max(length, 0)
+
+
+def _end_session(connector: Connector) -> None:
+    """The server ends the connector's session, as a restart or a network cut would."""
+    import psycopg
+
+    from tests.syncengine.companydb.conftest import SERVER_DSN
+
+    pid = connector.connection.info.backend_pid  # type: ignore[attr-defined]
+    with psycopg.connect(SERVER_DSN, autocommit=True) as server:
+        server.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+
+def _in_a_sync_transaction(connector: Connector) -> None:
+    with connector.sync_transaction() as tx:
+        tx.applied(uuid.uuid4())
+        _end_session(connector)  # the commit meets it
+
+
+USES: dict[str, Callable[[Connector], object]] = {
+    "copy_out": lambda c: b"".join(c.copy_out("contacts", 0, 30)),  # type: ignore[attr-defined]
+    "sync_transaction": _in_a_sync_transaction,
+    "seq_mark": lambda c: c.seq_mark(),
+    "sync_lock": lambda c: c.take_sync_lock("test", "initial_sync"),
+}
+
+
+@pytest.mark.parametrize("use", USES)
+def test_a_postgresql_connection_lost_anywhere_is_database_unreachable(
+    pg_kit_dsn: str, use: str
+) -> None:
+    """Not psycopg's own error: the engine tries DatabaseUnreachable again, visibly, where an
+    unknown error would leave a first sync waiting for its lease to run out."""
+    with connect(pg_kit_dsn) as connector:
+        if use != "sync_transaction":
+            _end_session(connector)
+        with pytest.raises(DatabaseUnreachable, match="was lost"):
+            USES[use](connector)
