@@ -99,6 +99,16 @@ def test_postgresql_copy_out_streams_a_primary_key_range_in_binary(pg_kit_dsn: s
     assert _binary_copy_ids(data) == list(range(6, 16))
 
 
+def test_postgresql_copy_rows_streams_the_rows_named_that_still_exist(pg_kit_dsn: str) -> None:
+    from syncengine.companydb.connector import PostgreSQLConnector
+
+    with connect(pg_kit_dsn) as connector:
+        assert isinstance(connector, PostgreSQLConnector)
+        data = b"".join(connector.copy_rows("contacts", [3, 7, 9_999_999]))
+
+    assert sorted(_binary_copy_ids(data)) == [3, 7]
+
+
 def _binary_copy_ids(data: bytes) -> list[int]:
     """The first column (id, bigint) of every tuple of PostgreSQL binary COPY data."""
     position = 11 + 4  # signature, flags
