@@ -31,7 +31,15 @@ from syncengine.companydb import (
 )
 from syncengine.companydb.connector import PostgreSQLConnector
 from syncengine.models import Conflict, SyncLink, SyncRun
-from syncengine.store import OnlineStore, ParentNotPushed, is_text
+from syncengine.store import (
+    CompanyRows,
+    Fetched,
+    OnlineStore,
+    ParentNotPushed,
+    Staged,
+    among,
+    is_text,
+)
 
 TABLES = tuple(RECORD_MODELS)  # parents before children
 
@@ -320,9 +328,15 @@ def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -
             continue  # our own write coming back (5): it moves the cursor only
         if change.table_name in RECORD_MODELS:
             touched.setdefault(change.table_name, set()).add(change.row_id)
-    # Current rows, read before the online transaction opens; a row gone since is a delete.
-    fetched = {table: connector.fetch_rows(table, sorted(ids)) for table, ids in touched.items()}
     store = OnlineStore(link.company)
+    binary = _binary(connector)
+    # The current rows of the changes; a row gone since is a delete. PostgreSQL on both
+    # sides: COPYed into the online transaction below, which then applies them set-wise;
+    # else read into memory before the transaction opens.
+    present: dict[str, CompanyRows] = {}
+    if not binary:
+        for table, ids in touched.items():
+            present[table] = Fetched(store, table, connector.fetch_rows(table, sorted(ids)))
     with transaction.atomic():
         _relaxed_commit()
         # Conditional on the cursor we read: a pull racing us applies the batch, not both (3).
@@ -331,100 +345,107 @@ def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -
             return 0, False
         for table in TABLES:
             if table in touched:
-                _apply_rows(link, store, connector, table, fetched[table], tally)
+                if binary:
+                    assert isinstance(connector, PostgreSQLConnector)  # noqa: S101 - for mypy
+                    data = connector.copy_rows(table, sorted(touched[table]))
+                    present[table] = Staged(store, table, data)
+                _apply_rows(link, store, connector, present[table], tally)
         for table in reversed(TABLES):
-            gone = touched.get(table, set()) - set(fetched.get(table, {}))
-            if gone:
-                _apply_deletes(link, store, table, gone, tally)
+            if table in touched:
+                gone = touched[table] - set(present[table].versions())
+                if gone:
+                    _apply_deletes(link, store, table, gone, tally)
     link.last_seq = new_cursor
     return len(changes), len(changes) >= settings.SYNC_PULL_BATCH
 
 
+def _binary(connector: Connector) -> bool:
+    """Whether company rows can go by binary COPY straight into the online database."""
+    return isinstance(connector, PostgreSQLConnector) and connection.vendor == "postgresql"
+
+
 def _parents(
-    store: OnlineStore,
-    connector: Connector,
-    link: SyncLink,
-    table: str,
-    rows: list[dict[str, Any]],
-    tally: Tally,
-) -> dict[str, dict[int, int]]:
-    """{column: {company id: record id}} for the parents of `rows`; a parent not online yet
-    (its own change lies after the mark) is fetched and stored first."""
-    model = store.model(table)
-    result = {}
-    for column, parent in model.PARENTS.items():
-        wanted = {row[column] for row in rows if row[column] is not None}
-        known = store.record_ids(parent, wanted)
-        missing = wanted - set(known)
+    store: OnlineStore, connector: Connector, link: SyncLink, rows: CompanyRows, tally: Tally
+) -> None:
+    """Makes sure the parents of `rows` are online: a parent not online yet (its own change
+    lies after the mark) is fetched and stored first."""
+    for column, parent in rows.model.PARENTS.items():
+        missing = rows.missing_parents(column)
         if missing:
-            _apply_rows(
-                link, store, connector, parent, connector.fetch_rows(parent, sorted(missing)), tally
-            )
-            known = store.record_ids(parent, wanted)
-        result[column] = known
-    return result
+            fetched = connector.fetch_rows(parent, sorted(missing))
+            _apply_rows(link, store, connector, Fetched(store, parent, fetched), tally)
 
 
 def _apply_rows(
     link: SyncLink,
     store: OnlineStore,
     connector: Connector,
-    table: str,
-    rows: dict[int, dict[str, Any]],
+    rows: CompanyRows,
     tally: Tally,
 ) -> None:
-    """Applies company rows of `table`: new ones inserted together, the others merged.
+    """Applies company rows of a table: new ones inserted together, the others merged.
 
-    The online edits waiting for these records are read in one query for the batch: a
-    record none waits for (nearly all of them) takes the company row as it is, and those are
-    written together; one with edits waiting is merged field by field (`_merge`)."""
-    if not rows:
+    The records are locked first and the online edits waiting for them read after, in one
+    query for the batch: an edit committed before the lock is read, one after waits for our
+    commit and starts from the company's values. A record none waits for (nearly all of
+    them) takes the company row as it is, and those are written together; one with edits
+    waiting is merged field by field (`_merge`)."""
+    versions = rows.versions()
+    if not versions:
         return
-    model = store.model(table)
-    parents = _parents(store, connector, link, table, list(rows.values()), tally)
+    table = rows.table
+    _parents(store, connector, link, rows, tally)
     existing = {
-        record.source_id: record
-        for record in store.records(table).filter(source_id__in=list(rows)).select_for_update()
+        source_id: (record_id, row_version)
+        for source_id, record_id, row_version in store.records(table)
+        .filter(among("source_id", versions))
+        .select_for_update()
+        .values_list("source_id", "pk", "row_version")
     }
-    record_ids = [record.pk for record in existing.values()]
     waiting: dict[int, list[OutboxEntry]] = {}
     deleting: set[int] = set()
     for entry in (
         OutboxEntry.objects.unfinished()
         .filter(company=link.company, table=table)
-        .filter(Q(record_id__in=record_ids) | Q(op=OutboxEntry.Op.DELETE, source_id__in=list(rows)))
+        .filter(
+            among("record_id", [record_id for record_id, _version in existing.values()])
+            | (Q(op=OutboxEntry.Op.DELETE) & among("source_id", versions))
+        )
         .order_by("created_at")
     ):
-        if entry.op == OutboxEntry.Op.DELETE and entry.source_id in rows:
+        if entry.op == OutboxEntry.Op.DELETE and entry.source_id in versions:
             deleting.add(entry.source_id)
         waiting.setdefault(entry.record_id, []).append(entry)
-    new: list[dict[str, Any]] = []
-    plain: list[Record] = []
-    now = timezone.now()
-    for source_id, row in rows.items():
+    new: list[int] = []
+    plain: dict[int, int] = {}
+    merging: dict[int, int] = {}
+    for source_id, version in versions.items():
         if source_id in deleting:
             continue  # deleted online: delete wins, the push records the conflict (5)
-        record = existing.get(source_id)
-        if record is None:
-            new.append(row)
-        elif record.row_version >= row["row_version"]:
+        if source_id not in existing:
+            new.append(source_id)
+            continue
+        record_id, seen = existing[source_id]
+        if seen >= version:
             continue  # seen already (a replay, or a parent fetched ahead of its change)
-        elif record.pk in waiting:
+        if record_id in waiting:
+            merging[source_id] = record_id
+        else:
+            plain[source_id] = record_id
+    now = timezone.now()
+    if merging:
+        company_rows = rows.rows(merging)
+        parents = store.parents_of(table, company_rows.values())
+        for record in store.records(table).filter(pk__in=list(merging.values())):
+            row = company_rows[int(record.source_id)]  # type: ignore[arg-type]
             values = store.to_online(table, row, parents)
             _merge(link, record, values, row["row_version"], waiting[record.pk], tally)
-        else:
-            for name, value in store.to_online(table, row, parents).items():
-                setattr(record, model._attname(name), value)
-            record.row_version = row["row_version"]
-            record.updated_at = now  # the record's version changes with every write
-            record.sync_state = SyncState.SYNCED
-            record.sync_message = ""
-            plain.append(record)
-        tally.add(table)
     if new:
-        store.insert_rows(table, new, parents=parents)
+        rows.insert(new, now=now)
     if plain:
-        store.update_records(table, plain)
+        rows.update(plain, now=now)
+    if new or plain or merging:
+        tally.add(table, len(new) + len(plain) + len(merging))
 
 
 def _merge(
@@ -879,7 +900,9 @@ def _reject(
         if row is not None:
             # Seen-version 0: the row is applied again whatever version the record saw.
             store.records(entry.table).filter(source_id=source_id).update(row_version=0)
-            _apply_rows(link, store, connector, entry.table, {row["id"]: row}, Tally())
+            _apply_rows(
+                link, store, connector, Fetched(store, entry.table, {row["id"]: row}), Tally()
+            )
             records = store.records(entry.table).filter(source_id=source_id)
         else:
             records = model._default_manager.filter(pk=entry.record_id)

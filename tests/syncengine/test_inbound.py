@@ -2,6 +2,7 @@ import threading
 
 import psycopg
 import pytest
+from django.db import connection
 
 from syncengine.companydb import connect
 from syncengine.engine import pull_changes
@@ -43,6 +44,31 @@ def test_the_cursor_moves_in_the_transaction_that_applies_the_changes(
     monkeypatch.undo()
     sync(synced, connector)
     assert synced.company.contacts.get(source_id=3).city == "Hoorn"
+
+
+def test_between_two_postgresql_databases_a_pull_copies_its_rows_in_not_row_by_row(
+    synced, connector, desktop, monkeypatch
+):
+    if connector.dialect != "postgresql" or connection.vendor != "postgresql":
+        pytest.skip("the binary copy needs PostgreSQL on both sides")
+
+    def row_by_row(*args, **kwargs):
+        raise AssertionError("the pull read company rows one by one")
+
+    desktop.execute("UPDATE contacts SET city = ? WHERE id IN (1, 2)", ["Assen"])
+    desktop.execute("INSERT INTO contacts (name, city) VALUES (?, ?)", ["Nieuw B.V.", "Ede"])
+    desktop.execute("UPDATE contact_persons SET last_name = ? WHERE id = 1", ["Jansen"])
+    desktop.execute("DELETE FROM contact_persons WHERE id = 2")
+    monkeypatch.setattr(connector, "fetch_rows", row_by_row)
+    sync(synced, connector)
+    monkeypatch.undo()
+
+    company = synced.company
+    assert set(company.contacts.filter(city="Assen").values_list("source_id", flat=True)) >= {1, 2}
+    assert company.contacts.get(name="Nieuw B.V.").city == "Ede"
+    assert company.contact_persons.get(source_id=1).last_name == "Jansen"
+    assert not company.contact_persons.filter(source_id=2).exists()
+    assert_same(synced, connector)
 
 
 def test_a_child_whose_new_parent_lies_past_the_batch_still_comes_in(
