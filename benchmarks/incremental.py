@@ -258,6 +258,14 @@ def catch_up(
 
         wait_for(caught_up, timeout=600, interval=WATCH_SECONDS, what="the catch-up")
         seconds = time.monotonic() - committed
+        # The cursor says the changes are in; the figure counts only if the rows say so too.
+        (arrived,) = online_side.execute(
+            "SELECT count(*) FROM records_contact WHERE company_id = %s "
+            "AND source_id >= %s AND source_id < %s AND notes = 'backlog'",
+            [link.company_id, first, first + count],
+        ).fetchone() or (0,)
+        if arrived != count:
+            raise SystemExit(f"The cursor passed the backlog; only {arrived} of {count} rows came.")
     return count / seconds
 
 
