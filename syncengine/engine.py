@@ -316,12 +316,21 @@ def _pull_up_to_mark(
 
 
 def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -> tuple[int, bool]:
-    """Applies one batch of changes after the cursor up to `mark`: (rows moved past, more)."""
+    """Applies the changes of the next SYNC_PULL_BATCH seqs after the cursor, up to `mark`,
+    and moves the cursor to the end of them: (rows moved past, more).
+
+    A window of seqs rather than a LIMIT alone: the change log is then read by its primary
+    key whatever the plan. Its statistics lag behind a burst of changes, and PostgreSQL
+    planned the LIMIT as "read everything up to the mark, sort, keep 1,000": every batch of
+    a backlog read the rest of it again. Every seq up to the mark is final (2), so the cursor
+    may pass seqs that were never used (their transactions rolled back)."""
     cursor = link.last_seq
-    changes = connector.changes(cursor, mark, limit=settings.SYNC_PULL_BATCH)
-    if not changes:
+    up_to = min(mark, cursor + settings.SYNC_PULL_BATCH)
+    more = up_to < mark
+    changes = connector.changes(cursor, up_to, limit=settings.SYNC_PULL_BATCH)
+    if not changes and not more:
         return 0, False
-    new_cursor = changes[-1].seq
+    new_cursor = up_to
     touched: dict[str, set[int]] = {}
     for change in changes:
         if change.origin == "sync":
@@ -356,7 +365,7 @@ def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -
                 if gone:
                     _apply_deletes(link, store, table, gone, tally)
     link.last_seq = new_cursor
-    return len(changes), len(changes) >= settings.SYNC_PULL_BATCH
+    return len(changes), more
 
 
 def _binary(connector: Connector) -> bool:

@@ -85,6 +85,28 @@ def test_a_child_whose_new_parent_lies_past_the_batch_still_comes_in(
     assert_same(synced, connector)
 
 
+def test_seqs_of_rolled_back_desktop_writes_do_not_stop_a_pull_short_of_the_mark(
+    synced, connector, desktop, settings
+):
+    if connector.dialect != "postgresql":
+        pytest.skip("SQLite hands the seqs of a rolled-back transaction out again")
+    settings.SYNC_PULL_BATCH = 2
+    company = desktop.connector.connection
+    with company.transaction():
+        company.execute("UPDATE contacts SET city = 'Nergens' WHERE id <= 5")  # five seqs
+        raise psycopg.Rollback
+    desktop.execute("UPDATE contacts SET city = ? WHERE id = 6", ["Urk"])
+
+    pulled = pull_changes(link=synced, connector=connector)
+
+    synced.refresh_from_db()
+    assert pulled.applied == 1
+    assert not pulled.more
+    assert synced.company.contacts.get(source_id=6).city == "Urk"
+    assert synced.last_seq == connector.seq_mark().last_seq
+    assert_same(synced, connector)
+
+
 def test_skewed_change_times_change_nothing(synced, connector, desktop):
     desktop.execute("UPDATE contacts SET city = ? WHERE id = 2", ["Lelystad"])
     # A desktop computer with its clock years off: the order comes from seq alone.
