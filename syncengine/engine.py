@@ -104,6 +104,10 @@ def initial_sync_step(
                 _add_timing(run, lease, "copy", time.monotonic() - started)
                 return False
     if run.phase == "copy":
+        # What the copy brought is news to the planner until autovacuum comes round (a
+        # minute, say): till then the replay's and the next pulls' look-ups of a thousand
+        # records scanned all of the company's.
+        store.analyze()
         _add_timing(run, lease, "copy", time.monotonic() - started)
         # Replay from the mark: whatever the desktop wrote while we copied (2, 4).
         with transaction.atomic():

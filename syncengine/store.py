@@ -225,6 +225,14 @@ class OnlineStore:
         (a child pointed at a newer parent during the copy gets it from the replay)."""
         return Staged(self, table, data).insert(None, now=timezone.now())
 
+    def analyze(self) -> None:
+        """PostgreSQL: fresh planner statistics of the records tables, after a bulk copy.
+        (A database user who may not is told so in a warning, not an error.)"""
+        if connection.vendor == "postgresql":
+            tables = ", ".join(model._meta.db_table for model in RECORD_MODELS.values())
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {tables}")
+
     def parents_of(
         self, table: str, rows: Iterable[Mapping[str, Any]]
     ) -> dict[str, dict[int, int]]:
