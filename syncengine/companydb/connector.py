@@ -348,10 +348,19 @@ class Connector(ABC):
         """
         mark = self.seq_mark()
         deadline = time.monotonic() + timeout
+        waited = False
         while not self.is_final(mark):
             if time.monotonic() >= deadline:
                 raise ChangeLogStalled(self._stall_message())
             time.sleep(poll_interval)
+            waited = True
+        if waited:
+            # What we waited for has ended, usually a desktop transaction still writing when
+            # the mark was read: a mark read now takes in the rest of its changes, which the
+            # caller would otherwise come back for (a bulk edit pulled in two runs).
+            fresh = self.seq_mark()
+            if self.is_final(fresh):
+                return fresh.last_seq
         return mark.last_seq
 
     def _stall_message(self) -> str:
