@@ -140,6 +140,22 @@ def test_high_water_mark_waits_for_an_open_desktop_transaction_and_names_it(
         assert [c.seq for c in connector.changes(0, connector.high_water_mark())] == [1, 2]
 
 
+def test_a_mark_that_waited_for_a_transaction_takes_in_all_it_wrote(pg_kit_dsn: str) -> None:
+    with connect(pg_kit_dsn) as connector, psycopg.connect(pg_kit_dsn) as bulk_edit:
+        bulk_edit.execute("UPDATE contacts SET city = 'Eerst' WHERE id = 3")  # seq 1, open
+
+        def finish() -> None:
+            bulk_edit.execute("UPDATE contacts SET city = 'Daarna' WHERE id = 4")  # seq 2
+            bulk_edit.commit()
+
+        finishing = threading.Timer(0.3, finish)
+        finishing.start()
+        mark = connector.high_water_mark(timeout=60)
+        finishing.join()
+
+    assert mark == 2  # not 1, the seq that was the last when the wait began
+
+
 def test_high_water_mark_gives_up_with_a_message_when_a_transaction_stays_open(
     pg_kit_dsn: str,
 ) -> None:
