@@ -210,3 +210,71 @@ def test_a_desktop_delete_takes_online_children_not_sent_yet_with_it(synced, con
     assert OutboxEntry.objects.get().state == "rejected"
     sync(synced, connector)
     assert_same(synced, connector)
+
+
+def test_a_desktop_edit_of_a_pushed_insert_whose_online_half_died_is_not_pulled_twice(
+    synced, connector, desktop, monkeypatch
+):
+    """Killed between the push's company commit and its online one, an insert leaves its
+    record without a company id; a desktop edit of the new row pulled before the retry must
+    land on that record (completing the push), not make a second one."""
+    contact = create_record(
+        company=synced.company, model=Contact, values={"name": "Half B.V.", "city": "Zwolle"}
+    )
+    entry = OutboxEntry.objects.get()
+    real = engine._applied
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("killed after the company commit, before the online one")
+
+    monkeypatch.setattr(engine, "_applied", dies)
+    with pytest.raises(RuntimeError):
+        push_outbox(link=synced, connector=connector)
+    monkeypatch.setattr(engine, "_applied", real)
+    (row,) = connector._rows("SELECT id FROM contacts WHERE name = 'Half B.V.'")
+    source_id = row["id"]
+    desktop.execute("UPDATE contacts SET city = ? WHERE id = ?", ["Deventer", source_id])
+
+    pull_changes(link=synced, connector=connector)  # before the claim runs out
+    OutboxEntry.objects.filter(pk=entry.pk).update(claimed_until=None)  # now it has
+    push_outbox(link=synced, connector=connector)
+
+    (record,) = synced.company.contacts.filter(name="Half B.V.")
+    assert record.pk == contact.pk
+    assert record.source_id == source_id
+    assert record.city == "Deventer"  # the desktop's edit
+    assert record.sync_state == SyncState.SYNCED
+    entry.refresh_from_db()
+    assert (entry.state, entry.source_id) == ("applied", source_id)
+    rows = connector._rows("SELECT id FROM contacts WHERE name = 'Half B.V.'")
+    assert [r["id"] for r in rows] == [source_id]  # written once
+    sync(synced, connector)
+    assert_same(synced, connector)
+    assert synced.company.contacts.filter(name="Half B.V.").count() == 1
+
+
+def test_a_desktop_delete_of_a_pushed_insert_whose_online_half_died_deletes_the_record(
+    synced, connector, desktop, monkeypatch
+):
+    create_record(company=synced.company, model=Contact, values={"name": "Weg B.V."})
+    entry = OutboxEntry.objects.get()
+    real = engine._applied
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("killed after the company commit, before the online one")
+
+    monkeypatch.setattr(engine, "_applied", dies)
+    with pytest.raises(RuntimeError):
+        push_outbox(link=synced, connector=connector)
+    monkeypatch.setattr(engine, "_applied", real)
+    desktop.execute("DELETE FROM contacts WHERE name = ?", ["Weg B.V."])
+
+    pull_changes(link=synced, connector=connector)
+    OutboxEntry.objects.filter(pk=entry.pk).update(claimed_until=None)
+    push_outbox(link=synced, connector=connector)
+
+    assert not synced.company.contacts.filter(name="Weg B.V.").exists()
+    entry.refresh_from_db()
+    assert entry.state == "applied"
+    sync(synced, connector)
+    assert_same(synced, connector)
