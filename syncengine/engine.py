@@ -367,7 +367,7 @@ def _pull_batch(link: SyncLink, connector: Connector, tally: Tally, mark: int) -
             if table in touched:
                 gone = touched[table] - set(present[table].versions())
                 if gone:
-                    _apply_deletes(link, store, table, gone, tally)
+                    _apply_deletes(link, store, connector, table, gone, tally)
     link.last_seq = new_cursor
     return len(changes), more
 
@@ -415,6 +415,15 @@ def _apply_rows(
         .select_for_update()
         .values_list("source_id", "pk", "row_version")
     }
+    unknown = [source_id for source_id in versions if source_id not in existing]
+    if unknown and _finish_inserts(link, store, connector, table, unknown):
+        existing.update(
+            (source_id, (record_id, row_version))
+            for source_id, record_id, row_version in store.records(table)
+            .filter(among("source_id", unknown))
+            .select_for_update()
+            .values_list("source_id", "pk", "row_version")
+        )
     waiting: dict[int, list[OutboxEntry]] = {}
     deleting: set[int] = set()
     for entry in (
@@ -459,6 +468,34 @@ def _apply_rows(
         rows.update(plain, now=now)
     if new or plain or merging:
         tally.add(table, len(new) + len(plain) + len(merging))
+
+
+def _finish_inserts(
+    link: SyncLink, store: OnlineStore, connector: Connector, table: str, unknown: list[int]
+) -> bool:
+    """Company rows `unknown` (ids no record has) that one of our own inserts wrote, whose
+    push died between its company commit and its online one (3): that push's online half is
+    done here (the record takes the company id, the entry is applied), so that the row's
+    change lands on the record instead of making a second one. True if any was.
+
+    Nearly always no insert is waiting: one online query, and the company database is asked
+    only when some are (by `sync_applied`'s primary key)."""
+    inserts = {
+        str(entry.pk): entry
+        for entry in OutboxEntry.objects.unfinished().filter(
+            company=link.company, table=table, op=OutboxEntry.Op.INSERT
+        )
+    }
+    if not inserts:
+        return False
+    wanted = set(unknown)
+    done = [
+        (inserts[change_id], {"source_id": row_id})
+        for change_id, row_id in connector.applied_changes(table, list(inserts)).items()
+        if row_id in wanted
+    ]
+    _applied_many(store, done, Tally())
+    return bool(done)
 
 
 def _merge(
@@ -528,11 +565,23 @@ def _merge(
 
 
 def _apply_deletes(
-    link: SyncLink, store: OnlineStore, table: str, gone: set[int], tally: Tally
+    link: SyncLink,
+    store: OnlineStore,
+    connector: Connector,
+    table: str,
+    gone: set[int],
+    tally: Tally,
 ) -> None:
     """Rows deleted in the company database. Delete wins on both sides: an online edit still
-    waiting for it is dropped and recorded as a conflict (5)."""
-    for record in store.records(table).filter(source_id__in=gone):
+    waiting for it is dropped and recorded as a conflict (5). A row one of our inserts wrote
+    whose online half died takes its record with it, as any other would."""
+    known = set(
+        store.records(table).filter(among("source_id", gone)).values_list("source_id", flat=True)
+    )
+    unknown = sorted(gone - known)
+    if unknown:
+        _finish_inserts(link, store, connector, table, unknown)
+    for record in store.records(table).filter(among("source_id", gone)):
         waiting = OutboxEntry.objects.unfinished().filter(table=table, record_id=record.pk)
         for entry in waiting:
             if entry.op == OutboxEntry.Op.UPDATE:

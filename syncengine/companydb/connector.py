@@ -320,6 +320,22 @@ class Connector(ABC):
                 found[row["id"]] = row
         return found
 
+    def applied_changes(self, table: str, change_ids: Sequence[uuid.UUID | str]) -> dict[str, int]:
+        """Of these online changes, those written to `table` already: change id (as text) ->
+        the row id each produced (DESIGN.md invariant 3). By `sync_applied`'s primary key."""
+        found: dict[str, int] = {}
+        for start in range(0, len(change_ids), 500):
+            batch = [self._to_db("uuid", c) for c in change_ids[start : start + 500]]
+            marks = ", ".join("?" for _ in batch)
+            rows = self._rows(
+                "SELECT change_id, row_id FROM sync_applied "  # noqa: S608
+                f"WHERE change_id IN ({marks}) AND table_name = ?",
+                [*batch, table],
+            )
+            for row in rows:
+                found[str(uuid.UUID(str(row["change_id"])))] = int(row["row_id"])
+        return found
+
     def table_bounds(self, table: str) -> tuple[int, int, int]:
         """(lowest id, highest id, row count) of `table`; (0, 0, 0) when empty."""
         _table_with_id(table)
