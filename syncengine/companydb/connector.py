@@ -898,33 +898,37 @@ class PostgreSQLConnector(Connector):
         order, so the online side can COPY it straight into a table of the same types."""
         from psycopg import sql
 
-        _table_with_id(table)
-        statement = sql.SQL(
-            "COPY (SELECT {columns} FROM {table} WHERE id > {low} AND id <= {high} ORDER BY id) "
-            "TO STDOUT (FORMAT BINARY)"
-        ).format(
-            columns=sql.SQL(", ").join(sql.Identifier(c) for c in TABLES[table].column_names),
-            table=sql.Identifier(table),
-            low=sql.Literal(after_id),
-            high=sql.Literal(up_to_id),
+        return self._copy_binary(
+            table,
+            sql.SQL("id > {low} AND id <= {high} ORDER BY id").format(
+                low=sql.Literal(after_id), high=sql.Literal(up_to_id)
+            ),
         )
-        with self._kept(), self.connection.cursor() as cursor, cursor.copy(statement) as copy:
-            for data in copy:
-                yield bytes(data)
 
     def copy_rows(self, table: str, ids: Sequence[int]) -> Iterator[bytes]:
         """The rows of `table` with these ids that still exist, as binary COPY data in the
         columns of `copy_out`: a pull's read of the rows its changes name."""
         from psycopg import sql
 
+        return self._copy_binary(
+            table,
+            sql.SQL("id = ANY({ids}::bigint[])").format(
+                ids=sql.Literal([int(row_id) for row_id in ids])
+            ),
+        )
+
+    def _copy_binary(self, table: str, where: Any) -> Iterator[bytes]:
+        """`SELECT` of `table`'s columns `WHERE` `where` (a psycopg sql.Composable), as binary
+        COPY data in pieces."""
+        from psycopg import sql
+
         _table_with_id(table)
         statement = sql.SQL(
-            "COPY (SELECT {columns} FROM {table} WHERE id = ANY({ids}::bigint[])) "
-            "TO STDOUT (FORMAT BINARY)"
+            "COPY (SELECT {columns} FROM {table} WHERE {where}) TO STDOUT (FORMAT BINARY)"
         ).format(
             columns=sql.SQL(", ").join(sql.Identifier(c) for c in TABLES[table].column_names),
             table=sql.Identifier(table),
-            ids=sql.Literal([int(row_id) for row_id in ids]),
+            where=where,
         )
         with self._kept(), self.connection.cursor() as cursor, cursor.copy(statement) as copy:
             for data in copy:

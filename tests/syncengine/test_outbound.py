@@ -212,6 +212,18 @@ def test_a_desktop_delete_takes_online_children_not_sent_yet_with_it(synced, con
     assert_same(synced, connector)
 
 
+def push_dying_before_its_online_half(synced, connector, monkeypatch):
+    """A push killed after its company commit and before its online one."""
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("killed after the company commit, before the online one")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "_applied", dies)
+        with pytest.raises(RuntimeError):
+            push_outbox(link=synced, connector=connector)
+
+
 def test_a_desktop_edit_of_a_pushed_insert_whose_online_half_died_is_not_pulled_twice(
     synced, connector, desktop, monkeypatch
 ):
@@ -222,15 +234,7 @@ def test_a_desktop_edit_of_a_pushed_insert_whose_online_half_died_is_not_pulled_
         company=synced.company, model=Contact, values={"name": "Half B.V.", "city": "Zwolle"}
     )
     entry = OutboxEntry.objects.get()
-    real = engine._applied
-
-    def dies(*args, **kwargs):
-        raise RuntimeError("killed after the company commit, before the online one")
-
-    monkeypatch.setattr(engine, "_applied", dies)
-    with pytest.raises(RuntimeError):
-        push_outbox(link=synced, connector=connector)
-    monkeypatch.setattr(engine, "_applied", real)
+    push_dying_before_its_online_half(synced, connector, monkeypatch)
     (row,) = connector._rows("SELECT id FROM contacts WHERE name = 'Half B.V.'")
     source_id = row["id"]
     desktop.execute("UPDATE contacts SET city = ? WHERE id = ?", ["Deventer", source_id])
@@ -258,15 +262,7 @@ def test_a_desktop_delete_of_a_pushed_insert_whose_online_half_died_deletes_the_
 ):
     create_record(company=synced.company, model=Contact, values={"name": "Weg B.V."})
     entry = OutboxEntry.objects.get()
-    real = engine._applied
-
-    def dies(*args, **kwargs):
-        raise RuntimeError("killed after the company commit, before the online one")
-
-    monkeypatch.setattr(engine, "_applied", dies)
-    with pytest.raises(RuntimeError):
-        push_outbox(link=synced, connector=connector)
-    monkeypatch.setattr(engine, "_applied", real)
+    push_dying_before_its_online_half(synced, connector, monkeypatch)
     desktop.execute("DELETE FROM contacts WHERE name = ?", ["Weg B.V."])
 
     pull_changes(link=synced, connector=connector)
