@@ -104,16 +104,16 @@ class Page(Sequence[Any]):
 
     @property
     def first(self) -> int:
-        return (self.number - 1) * PAGE_SIZE + 1 if self.rows else 0
+        return _offset(self.number) + 1 if self.rows else 0
 
     @property
     def last(self) -> int:
-        return (self.number - 1) * PAGE_SIZE + len(self.rows)
+        return _offset(self.number) + len(self.rows)
 
     @property
     def pages(self) -> int | None:
         """How many pages the list has, when its total is known."""
-        return None if self.total is None else max(1, -(-self.total // PAGE_SIZE))
+        return None if self.total is None else max(1, _pages(self.total))
 
     @property
     def count_limit(self) -> int:
@@ -129,16 +129,29 @@ def page_of(queryset: QuerySet[Any], requested: str | None) -> Page:
     except ValueError:
         number = 1
     number = min(number, 10**9)  # an OFFSET the database can take
-    offset = (number - 1) * PAGE_SIZE
-    rows = list(queryset[offset : offset + PAGE_SIZE + 1])
+
+    def rows_of(number: int) -> list[Any]:  # one more than a page: is there a next one?
+        return list(queryset[_offset(number) : _offset(number) + PAGE_SIZE + 1])
+
+    rows = rows_of(number)
     if number == 1 and len(rows) <= PAGE_SIZE:
         return Page(rows, 1, len(rows), has_next=False)
     counted = queryset.order_by()[: COUNT_LIMIT + 1].count()
-    total = counted if counted <= COUNT_LIMIT else None
     if not rows:  # past the end: the last page, as far as it is known
-        last = -(-min(counted, COUNT_LIMIT) // PAGE_SIZE)
-        return page_of(queryset, str(last)) if last else Page([], 1, 0, has_next=False)
+        number = max(1, _pages(min(counted, COUNT_LIMIT)))
+        rows = rows_of(number)
+    total = counted if counted <= COUNT_LIMIT else None
     return Page(rows[:PAGE_SIZE], number, total, has_next=len(rows) > PAGE_SIZE)
+
+
+def _offset(number: int) -> int:
+    """How many rows come before page `number`."""
+    return (number - 1) * PAGE_SIZE
+
+
+def _pages(count: int) -> int:
+    """How many pages `count` rows fill."""
+    return -(-count // PAGE_SIZE)
 
 
 @dataclass
@@ -350,8 +363,7 @@ def record_form_page(
         # One transaction for the checks and the save: a check may lock what it read
         # (TimeSheetSettings.check_hours) until the record is written.
         with transaction.atomic():
-            valid = form.is_valid()
-            if valid:
+            if form.is_valid():
                 try:
                     record = form.save()
                 except StaleRecord as stale:
