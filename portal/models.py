@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Membership
 from licensing.models import Company, LicenceLink
+from records.models import TimesheetLine
 from syncengine.models import SyncRun
 
 
@@ -191,6 +192,17 @@ class TimeSheetSettings(models.Model):
         if not self.weekends and work_date.isoweekday() >= 6:
             raise ValidationError(_("Hours cannot be registered on Saturdays and Sundays."))
 
+    def booked_hours(
+        self, employee_source_id: int, work_date: datetime.date, *, besides: int | None = None
+    ) -> Decimal:
+        """The hours registered for the employee on `work_date` (but line `besides`)."""
+        lines = TimesheetLine.objects.filter(
+            company_id=self.company_id, employee_source_id=employee_source_id, work_date=work_date
+        )
+        if besides is not None:
+            lines = lines.exclude(pk=besides)
+        return lines.aggregate(total=models.Sum("hours"))["total"] or Decimal(0)
+
     def check_hours(
         self,
         hours: Decimal,
@@ -207,12 +219,7 @@ class TimeSheetSettings(models.Model):
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("check_hours must run in the transaction that saves the line")
         list(Company.objects.select_for_update(no_key=True).filter(pk=self.company_id).values("pk"))
-        others = self.company.timesheet_lines.filter(
-            employee_source_id=employee_source_id, work_date=work_date
-        )
-        if line_id is not None:
-            others = others.exclude(pk=line_id)
-        day_total = others.aggregate(total=models.Sum("hours"))["total"] or Decimal(0)
+        day_total = self.booked_hours(employee_source_id, work_date, besides=line_id)
         if hours <= 0:
             raise ValidationError(_("Enter a number of hours above zero."))
         if hours % self.step:

@@ -398,10 +398,7 @@ def time_sheet_add(request: HttpRequest, membership: Membership) -> HttpResponse
     initial: dict[str, Any] = {"work_date": day, "employee_source_id": employee}
     if employee is not None:
         # A normal working day less what is registered already, as a first guess.
-        booked = company.timesheet_lines.filter(
-            employee_source_id=employee, work_date=day
-        ).aggregate(total=Sum("hours"))["total"]
-        left = settings.day_hours - _hours(booked)
+        left = settings.day_hours - _hours(settings.booked_hours(employee, day))
         if left > 0:
             initial["hours"] = _hours(left)
     form = form_class(

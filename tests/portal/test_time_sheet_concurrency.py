@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
 
 from portal.models import TimeSheetSettings
 from records.models import TimesheetLine
-from tests.factories import DEFAULT_PASSWORD, LicenceLinkFactory, employees_report, member
+from tests.factories import LicenceLinkFactory, employees_report, member, signed_in
 from tests.portal.test_time_sheets import working_day
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,9 +44,7 @@ def test_two_lines_saved_at_once_cannot_pass_24_hours_together(
 
     def save_16_hours() -> None:
         try:
-            client = Client()
-            client.login(email="piet@example.nl", password=DEFAULT_PASSWORD)
-            response = client.post(
+            response = signed_in(piet).post(
                 "/time-sheets/new/",
                 {"work_date": working_day().isoformat(), "hours": "16", "description": "x"},
             )
