@@ -36,13 +36,13 @@ class Company(models.Model):
     def current_agreement(self, *, on: datetime.date | None = None) -> Agreement | None:
         """The agreement that applies on `on` (today), else the latest one, so that an expired
         agreement is still shown with its reason instead of looking like no agreement at all."""
-        agreements = self.agreements.select_related("plan").order_by("-valid_from", "-pk")
+        agreements = self.agreements.select_related("plan").latest_first()
         return agreements.valid(on=on).first() or agreements.first()
 
     def services_in_force(self) -> set[str]:
         """The codes of the work areas that the plan of the agreement in force today includes
         (none without one), in one query: every page of a member asks."""
-        in_force = self.agreements.valid().order_by("-valid_from", "-pk").values("plan_id")[:1]
+        in_force = self.agreements.valid().latest_first().values("plan_id")[:1]
         return set(Service.objects.filter(plans=Subquery(in_force)).values_list("code", flat=True))
 
 
@@ -116,6 +116,10 @@ class AddOnProduct(models.Model):
 
 
 class AgreementQuerySet(models.QuerySet["Agreement"]):
+    def latest_first(self) -> AgreementQuerySet:
+        """The latest to start first: of several valid at once, the first is in force."""
+        return self.order_by("-valid_from", "-pk")
+
     def valid(self, *, on: datetime.date | None = None) -> AgreementQuerySet:
         on = on or timezone.localdate()
         return self.filter(status=Agreement.Status.ACTIVE, valid_from__lte=on).filter(
