@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import takewhile
@@ -408,22 +409,21 @@ def _apply_rows(
         return
     table = rows.table
     _parents(store, connector, link, rows, tally)
-    existing = {
-        source_id: (record_id, row_version)
-        for source_id, record_id, row_version in store.records(table)
-        .filter(among("source_id", versions))
-        .select_for_update()
-        .values_list("source_id", "pk", "row_version")
-    }
-    unknown = [source_id for source_id in versions if source_id not in existing]
-    if unknown and _finish_inserts(link, store, connector, table, unknown):
-        existing.update(
-            (source_id, (record_id, row_version))
+
+    def locked(source_ids: Iterable[int]) -> dict[int | None, tuple[int, int]]:
+        """{company id: (record id, row_version seen)} of these rows' records, locked."""
+        return {
+            source_id: (record_id, row_version)
             for source_id, record_id, row_version in store.records(table)
-            .filter(among("source_id", unknown))
+            .filter(among("source_id", source_ids))
             .select_for_update()
             .values_list("source_id", "pk", "row_version")
-        )
+        }
+
+    existing = locked(versions)
+    unknown = [source_id for source_id in versions if source_id not in existing]
+    if unknown and _finish_inserts(link, store, connector, table, unknown):
+        existing.update(locked(unknown))
     waiting: dict[int, list[OutboxEntry]] = {}
     deleting: set[int] = set()
     for entry in (
@@ -575,13 +575,11 @@ def _apply_deletes(
     """Rows deleted in the company database. Delete wins on both sides: an online edit still
     waiting for it is dropped and recorded as a conflict (5). A row one of our inserts wrote
     whose online half died takes its record with it, as any other would."""
-    known = set(
-        store.records(table).filter(among("source_id", gone)).values_list("source_id", flat=True)
-    )
-    unknown = sorted(gone - known)
-    if unknown:
-        _finish_inserts(link, store, connector, table, unknown)
-    for record in store.records(table).filter(among("source_id", gone)):
+    records = list(store.records(table).filter(among("source_id", gone)))
+    unknown = sorted(gone - {record.source_id for record in records})
+    if unknown and _finish_inserts(link, store, connector, table, unknown):
+        records = list(store.records(table).filter(among("source_id", gone)))
+    for record in records:
         waiting = OutboxEntry.objects.unfinished().filter(table=table, record_id=record.pk)
         for entry in waiting:
             if entry.op == OutboxEntry.Op.UPDATE:
