@@ -309,9 +309,7 @@ class Connector(ABC):
         _table_with_id(table)
         found: dict[int, Row] = {}
         columns = ", ".join(TABLES[table].column_names)
-        for start in range(0, len(ids), 500):
-            batch = list(ids[start : start + 500])
-            marks = ", ".join("?" for _ in batch)
+        for batch, marks in _in_lists(ids):
             rows = self._rows(
                 f"SELECT {columns} FROM {table} WHERE id IN ({marks})",  # noqa: S608
                 batch,
@@ -324,9 +322,7 @@ class Connector(ABC):
         """Of these online changes, those written to `table` already: change id (as text) ->
         the row id each produced (DESIGN.md invariant 3). By `sync_applied`'s primary key."""
         found: dict[str, int] = {}
-        for start in range(0, len(change_ids), 500):
-            batch = [self._to_db("uuid", c) for c in change_ids[start : start + 500]]
-            marks = ", ".join("?" for _ in batch)
+        for batch, marks in _in_lists([self._to_db("uuid", c) for c in change_ids]):
             rows = self._rows(
                 "SELECT change_id, row_id FROM sync_applied "  # noqa: S608
                 f"WHERE change_id IN ({marks}) AND table_name = ?",
@@ -1013,3 +1009,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
+
+
+def _in_lists(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
+    """`values` in pieces of at most 500, each with its "?, ?, ..." for an IN list (SQLite
+    takes at most 999 parameters a statement)."""
+    for start in range(0, len(values), 500):
+        piece = list(values[start : start + 500])
+        yield piece, ", ".join("?" for _ in piece)
