@@ -150,13 +150,13 @@ class OnlineStore:
     def update_records(self, table: str, records: list[Record]) -> None:
         """Writes the synchronised fields of `records` (changed in memory) and their company
         id, row_version, updated_at and sync state."""
-        model = self.model(table)
-        fields = self._written_fields(model)
-        self._write(
-            model,
-            fields,
-            [record.pk for record in records],
-            [[getattr(record, field.attname) for field in fields] for record in records],
+        fields = self._written_fields(self.model(table))
+        self.write(
+            table,
+            {
+                record.pk: {field.name: getattr(record, field.attname) for field in fields}
+                for record in records
+            },
         )
 
     @staticmethod
@@ -165,19 +165,18 @@ class OnlineStore:
         fields = [model._meta.get_field(name) for name in [*names, "sync_state", "sync_message"]]
         return [field for field in fields if isinstance(field, models.Field)]
 
-    def _write(
-        self,
-        model: type[Record],
-        fields: list[models.Field[Any, Any]],
-        ids: list[int],
-        values: list[list[Any]],
-    ) -> None:
-        """Sets `fields` of the records `ids` to `values` (a row of Python values per record,
-        in the order of `fields`). PostgreSQL: one UPDATE joining an array per column; SQLite:
-        one UPDATE per record, in one executemany. (Django's bulk_update builds a CASE per
-        field and row: seconds of Python for a thousand records.)"""
-        if not ids:
+    def write(self, table: str, records: Mapping[int, Mapping[str, Any]]) -> None:
+        """Sets, of each record (by id), the synchronised fields, source_id, row_version,
+        updated_at, sync_state and sync_message to the Python values given by field name.
+        PostgreSQL: one UPDATE joining an array per column; SQLite: one UPDATE per record, in
+        one executemany. (Django's bulk_update builds a CASE per field and row: seconds of
+        Python for a thousand records.)"""
+        if not records:
             return
+        model = self.model(table)
+        fields = self._written_fields(model)
+        ids = list(records)
+        values = [[records[record_id][field.name] for field in fields] for record_id in ids]
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -227,7 +226,8 @@ class OnlineStore:
 
     def analyze(self) -> None:
         """PostgreSQL: fresh planner statistics of the records tables, after a bulk copy.
-        (A database user who may not is told so in a warning, not an error.)"""
+        (PostgreSQL skips, with a warning rather than an error, a table the user may not
+        analyze.)"""
         if connection.vendor == "postgresql":
             tables = ", ".join(model._meta.db_table for model in RECORD_MODELS.values())
             with connection.cursor() as cursor:
@@ -302,16 +302,21 @@ class Fetched(CompanyRows):
         return self.store.insert_rows(self.table, list(chosen), now=now)
 
     def update(self, targets: Mapping[int, int], *, now: datetime) -> None:
-        rows = [self._rows[source_id] for source_id in targets]
-        parents = self.store.parents_of(self.table, rows)
-        names = list(self.model.COLUMNS.values())
-        values = []
-        for row in rows:
-            online = self.store.to_online(self.table, row, parents)
-            extra = [row["id"], row["row_version"], now, SyncState.SYNCED, ""]
-            values.append([*(online[name] for name in names), *extra])
-        fields = self.store._written_fields(self.model)
-        self.store._write(self.model, fields, list(targets.values()), values)
+        parents = self.store.parents_of(self.table, [self._rows[i] for i in targets])
+        self.store.write(
+            self.table,
+            {
+                record_id: {
+                    **self.store.to_online(self.table, self._rows[source_id], parents),
+                    "source_id": source_id,
+                    "row_version": self._rows[source_id]["row_version"],
+                    "updated_at": now,
+                    "sync_state": SyncState.SYNCED,
+                    "sync_message": "",
+                }
+                for source_id, record_id in targets.items()
+            },
+        )
 
 
 class Staged(CompanyRows):
