@@ -14,7 +14,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from licensing.models import AddOnProduct
 from portal.models import Activation
 from syncengine.companydb import connect
 from syncengine.models import SyncLink, SyncRun
@@ -45,10 +44,6 @@ def test_a_first_sync_started_in_the_wizard_resumes_on_its_status_page_after_a_w
 ) -> None:
     with connect(company_database.dsn) as connector:
         report = connector.report()
-    # An earlier transactional test flushed the data migration's add-on: make it again.
-    AddOnProduct.objects.get_or_create(
-        code=AddOnProduct.ONLINE_DESKTOP, defaults={"name": "Online Desktop"}
-    )
     made = make_activatable(user=UserFactory.create(email=ACTIVATOR_EMAIL), report=report)
     credential_file(tmp_path / "synchost.json", made.host, company_database.dsn, monkeypatch)
     workers = Workers(queues=f"default,{made.host.queue}")

@@ -11,7 +11,6 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from licensing.models import AddOnProduct
 from portal.models import Activation
 from syncengine.models import SyncLink, SyncRun
 from tests.factories import DEFAULT_PASSWORD, make_activatable
@@ -21,10 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_two_finish_requests_at_once_activate_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(current_app, "send_task", lambda *args, **kwargs: None)
-    # A transactional test before this one may have flushed the data migration's product.
-    AddOnProduct.objects.get_or_create(
-        code=AddOnProduct.ONLINE_DESKTOP, defaults={"name": "Online Desktop"}
-    )
     setup = make_activatable()
     Activation.objects.create(
         licence_link=setup.licence_link, step=5, confirmed_by=setup.user, start="now"

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from licensing.models import AddOnProduct, CompanyDatabase, LicenceLink
+from licensing.models import CompanyDatabase, LicenceLink
 from syncengine import tasks
 from syncengine.companydb.errors import DatabaseUnreachable
 from syncengine.host import CREDENTIAL_FILE_VARIABLE, HostCredentials
 from syncengine.models import Conflict, SyncHost, SyncLink, SyncRun
 from syncengine.services import LinkRefused, connect_database, start_initial_sync
-from tests.factories import AgreementFactory, CompanyFactory
+from tests.factories import AgreementFactory, CompanyFactory, online_desktop
 from tests.syncengine.conftest import assert_same, make_link
 from tests.workers import worker_process
 
@@ -48,10 +48,7 @@ def test_connecting_a_database_creates_its_link_and_marks_it_connected(company_d
     bare = make_link(company_database[1])
     database, host = bare.database, bare.host
     bare.delete()
-    # A transactional test flushed the data migration's add-on: make it again.
-    product, _ = AddOnProduct.objects.get_or_create(
-        code=AddOnProduct.ONLINE_DESKTOP, defaults={"name": "Online Desktop"}
-    )
+    product = online_desktop()
     agreement = AgreementFactory.create(company=database.company, add_ons=[product])
     licence = LicenceLink.objects.create(agreement=agreement, product=product, database=database)
 
