@@ -87,12 +87,6 @@ def fault_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, str(value))
 
 
-def kills(transport: str, *targets: str) -> tuple[str, ...]:
-    """The kills of a test on `transport`: on the filesystem transport the worker runs its
-    tasks in threads (portal/settings.py), so every kill is of its main process."""
-    return targets if transport == "redis" else ("main",) * len(targets)
-
-
 def use_broker(url: str, options: dict[str, Any]) -> None:
     """Points this process's Celery app at another broker (the pools are made anew)."""
     app.conf.broker_url = url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import subprocess
@@ -62,6 +63,11 @@ class Workers:
         whose workers use threads (portal/settings.py says why)."""
         broker = os.environ.get("CELERY_BROKER_URL") or str(settings.CELERY_BROKER_URL)
         return not broker.startswith("filesystem")
+
+    def kills(self, *targets: str) -> tuple[str, ...]:
+        """`targets` ("child" or "main") as these workers can be killed: without a pool
+        process, every kill is of the main process."""
+        return targets if self.pool_processes() else ("main",) * len(targets)
 
     def start(self) -> int:
         """Starts a worker and waits until its pool child is up; the main process's pid."""
@@ -139,6 +145,11 @@ class Workers:
         self.resume()
         time.sleep(seconds)
         self.pause()
+
+    def step_a_slice(self, rng: random.Random) -> None:
+        """`step` for a random few milliseconds: less than a chunk takes, so that a test
+        watching slice by slice sees every point of a run's progress it may wait for."""
+        self.step(rng.uniform(0.001, 0.02))
 
     def stop(self) -> None:
         self.signal_all(signal.SIGCONT)  # a paused worker would not act on SIGTERM

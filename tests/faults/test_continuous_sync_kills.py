@@ -66,7 +66,7 @@ def test_a_continuous_sync_under_load_killed_at_random_moments_loses_and_doubles
     load = Load(dsn=dsn, company=link.company, rate=RATE, rng=rng)
     load.start()
     recoveries = []
-    targets = faults.kills(transport, *KILLS)
+    targets = workers.kills(*KILLS)
     for target in rng.sample(targets, len(targets)):
         # A random moment of the load, a few seconds after the last recovery.
         moment = rng.uniform(1.0, 6.0)

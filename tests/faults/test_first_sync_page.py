@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import re
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_a_first_sync_started_in_the_wizard_resumes_on_its_status_page_after_a_w
             lambda: percent() >= kill_at,
             timeout=RECOVERY_LIMIT,
             beat=beat,
-            step=lambda: workers.step(rng.uniform(0.001, 0.02)),
+            step=partial(workers.step_a_slice, rng),
             what="progress",
         )
         at_kill = seen[-1]

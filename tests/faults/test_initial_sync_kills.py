@@ -96,11 +96,10 @@ def test_a_first_sync_killed_at_random_points_resumes_and_copies_every_row_once(
     workers.start()
     run = start_initial_sync(link=link, by=None)  # as the wizard starts it
     points = sorted(rng.uniform(0.0, 0.85) for _ in KILLS)
-    targets = rng.sample(faults.kills(transport, *KILLS), len(KILLS))
+    targets = rng.sample(workers.kills(*KILLS), len(KILLS))
     kills: list[Kill] = []
 
-    def step() -> None:
-        workers.step(rng.uniform(0.001, 0.02))
+    step = partial(workers.step_a_slice, rng)
 
     # The worker runs in short slices from here on, and stands still while the test looks at
     # the run (the whole copy takes about a second): each kill is where the run stood when

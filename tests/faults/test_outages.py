@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import signal
 import time
+from functools import partial
 
 import psycopg
 import pytest
@@ -127,7 +128,7 @@ def test_a_first_sync_waits_visibly_while_its_company_database_is_unreachable_th
         lambda: copied() >= point,
         timeout=RECOVERY_LIMIT,
         beat=beat,
-        step=lambda: workers.step(rng.uniform(0.001, 0.02)),
+        step=partial(workers.step_a_slice, rng),
         what=f"the first sync reaching {point:.0%}",
     )
     allow_connections(company_database.dbname, False)
