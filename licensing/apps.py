@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LicensingConfig(AppConfig):
     name = "licensing"
     verbose_name = _("Licensing")
+
+    def ready(self) -> None:
+        from licensing import signals  # noqa: F401  (connects its signal receivers)

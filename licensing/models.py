@@ -5,7 +5,8 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,11 +40,36 @@ class Company(models.Model):
         agreements = self.agreements.select_related("plan").latest_first()
         return agreements.valid(on=on).first() or agreements.first()
 
-    def services_in_force(self) -> set[str]:
+    def services_in_force(self) -> frozenset[str]:
         """The codes of the work areas that the plan of the agreement in force today includes
-        (none without one), in one query: every page of a member asks."""
-        in_force = self.agreements.valid().latest_first().values("plan_id")[:1]
-        return set(Service.objects.filter(plans=Subquery(in_force)).values_list("code", flat=True))
+        (none without one). Every page and API call of a member asks, so the answer is kept
+        in the cache for SERVICES_CACHE_SECONDS and forgotten as soon as one of the company's
+        agreements or its plan's services change (licensing.signals); the time limit bounds
+        the rest: an agreement that runs out at midnight, a change made with a bare UPDATE."""
+        key = _services_key(self.pk)
+        services: frozenset[str] | None = cache.get(key)
+        if services is None:
+            in_force = self.agreements.valid().latest_first().values("plan_id")[:1]
+            services = frozenset(
+                Service.objects.filter(plans=Subquery(in_force)).values_list("code", flat=True)
+            )
+            cache.set(key, services, SERVICES_CACHE_SECONDS)
+        return services
+
+    @staticmethod
+    def forget_services(company_ids: list[int]) -> None:
+        """Drops the kept services_in_force of these companies, now and once the change that
+        calls this commits: a request that read the old rows in between cannot keep them."""
+        keys = [_services_key(company_id) for company_id in company_ids]
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+SERVICES_CACHE_SECONDS = 60
+
+
+def _services_key(company_id: int) -> str:
+    return f"licensing:services-in-force:{company_id}"
 
 
 class Service(models.Model):

@@ -9,6 +9,7 @@ class SyncengineConfig(AppConfig):
     def ready(self) -> None:
         # records may not import the engine (DESIGN.md): the engine listens to its outbox.
         from records.services import on_outbox_change
+        from syncengine import signals  # noqa: F401  (connects its signal receivers)
         from syncengine.tasks import queue_push
 
         on_outbox_change(queue_push)

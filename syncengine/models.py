@@ -4,11 +4,14 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -159,6 +162,52 @@ class SyncHost(models.Model):
             return False
         silence = timezone.now() - self.last_heartbeat_at
         return silence <= timedelta(seconds=settings.SYNC_HOST_OFFLINE_AFTER_SECONDS)
+
+
+@dataclass(frozen=True)
+class SilentHost:
+    """A sync host that its company waits for, and when it was last heard from (its last
+    heartbeat, or its pairing if it never sent one)."""
+
+    name: str
+    heard_at: datetime
+
+
+SILENT_HOSTS_CACHE_SECONDS = 30
+
+
+def silent_hosts(company_id: int) -> list[SilentHost]:
+    """The sync hosts of the company's connected databases not heard from for longer than
+    SYNC_HOST_SILENT_MINUTES, by name. Every page of a member shows them in a banner, so the
+    answer is kept in the cache for SILENT_HOSTS_CACHE_SECONDS (nothing next to a silence of
+    minutes) and forgotten when a host reports or a host or link is saved."""
+    key = _silent_hosts_key(company_id)
+    hosts: list[SilentHost] | None = cache.get(key)
+    if hosts is None:
+        since = timezone.now() - timedelta(minutes=settings.SYNC_HOST_SILENT_MINUTES)
+        found = (
+            SyncHost.objects.filter(
+                sync_links__company_id=company_id, sync_links__state=SyncLink.State.CONNECTED
+            )
+            .filter(
+                Q(last_heartbeat_at__lt=since)
+                | Q(last_heartbeat_at__isnull=True, paired_at__lt=since)
+            )
+            .values_list("pk", "name", "last_heartbeat_at", "paired_at")
+            .order_by("name", "pk")
+            .distinct()  # a host of two connected databases is one host
+        )
+        hosts = [SilentHost(name, heartbeat or paired) for _pk, name, heartbeat, paired in found]
+        cache.set(key, hosts, SILENT_HOSTS_CACHE_SECONDS)
+    return hosts
+
+
+def forget_silent_hosts(company_id: int) -> None:
+    cache.delete(_silent_hosts_key(company_id))
+
+
+def _silent_hosts_key(company_id: int) -> str:
+    return f"syncengine:silent-hosts:{company_id}"
 
 
 class HostDatabase(models.Model):

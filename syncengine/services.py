@@ -27,6 +27,7 @@ from syncengine.models import (
     SyncLink,
     SyncRun,
     digest,
+    forget_silent_hosts,
     normalise_pairing_code,
 )
 
@@ -112,6 +113,7 @@ def authenticate_host(*, credential: str) -> SyncHost:
 
 def record_heartbeat(*, host: SyncHost) -> None:
     SyncHost.objects.filter(pk=host.pk).update(last_heartbeat_at=timezone.now())
+    forget_silent_hosts(host.company_id)
 
 
 def record_reports(
@@ -135,6 +137,7 @@ def record_reports(
     SyncHost.objects.filter(pk=host.pk).update(
         last_heartbeat_at=now, last_report_at=now, report_problems=problems
     )
+    forget_silent_hosts(host.company_id)
     _pause_restored_links(host)
 
 

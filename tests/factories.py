@@ -10,7 +10,9 @@ from typing import Any, cast
 
 import factory
 from allauth.account.models import EmailAddress
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -308,6 +310,16 @@ def signed_in(membership: Membership) -> Client:
     client = Client()
     client.force_login(membership.user)
     return client
+
+
+def queries_of(client: Client, path: str, data: dict[str, str] | None = None) -> list[str]:
+    """The SQL of a GET of `path` (which must answer 200), asked for the second time: what the
+    site keeps in its cache between requests (the work areas of the company's plan, its silent
+    sync hosts) is kept by then, as for every request after a member's first."""
+    client.get(path, data)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path, data).status_code == 200
+    return [query["sql"] for query in captured]
 
 
 class RecordFactory(factory.django.DjangoModelFactory[Any]):

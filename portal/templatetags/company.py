@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django import template
-from django.conf import settings
-from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.rights import AREAS, Area
-from licensing.models import Company
 from portal.company import current_membership, memberships_of
-from syncengine.models import SyncHost, SyncLink
+from syncengine.models import silent_hosts
 
 register = template.Library()
 
@@ -39,30 +34,8 @@ def company_header(context: template.Context) -> dict[str, Any] | None:
         "current": current,
         "others": others,
         "areas": area_pages(current, request.path),
-        "silent_hosts": silent_hosts(current.company),
+        "silent_hosts": silent_hosts(current.company_id),
     }
-
-
-def silent_hosts(company: Company) -> list[SyncHost]:
-    """The sync hosts of `company`'s connected databases not heard from for longer than
-    SYNC_HOST_SILENT_MINUTES (one query), each with `heard_at`: its last heartbeat, or its
-    pairing if it never sent one. Online edits wait in the outbox until they are back."""
-    since = timezone.now() - timedelta(minutes=settings.SYNC_HOST_SILENT_MINUTES)
-    links = (
-        SyncLink.objects.connected()
-        .filter(company=company)
-        .filter(
-            Q(host__last_heartbeat_at__lt=since)
-            | Q(host__last_heartbeat_at__isnull=True, host__paired_at__lt=since)
-        )
-        .select_related("host")
-        .order_by("host__name", "host_id")
-    )
-    hosts: dict[int, SyncHost] = {}
-    for link in links:
-        host = hosts.setdefault(link.host_id, link.host)
-        host.heard_at = host.last_heartbeat_at or host.paired_at  # type: ignore[attr-defined]
-    return list(hosts.values())
 
 
 # The first page of each work area, by area code.

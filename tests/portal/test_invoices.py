@@ -8,9 +8,7 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -21,6 +19,7 @@ from tests.factories import (
     InvoiceFactory,
     PlanFactory,
     member,
+    queries_of,
     signed_in,
 )
 
@@ -106,11 +105,9 @@ def test_the_list_takes_the_same_queries_for_many_invoices_as_for_a_few(
     client: Client, boss: Membership
 ) -> None:
     InvoiceFactory.create_batch(53, company=boss.company)
-    with CaptureQueriesContext(connection) as few:
-        client.get("/invoices/", {"page": "2"})
+    few = queries_of(client, "/invoices/", {"page": "2"})
     InvoiceFactory.create_batch(120, company=boss.company)
-    with CaptureQueriesContext(connection) as many:
-        client.get("/invoices/", {"page": "2"})
+    many = queries_of(client, "/invoices/", {"page": "2"})
     assert len(many) == len(few)
 
 

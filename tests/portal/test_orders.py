@@ -6,9 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AccessProfile, Membership
 from accounts.rights import Area, Level, Rights
@@ -27,6 +25,7 @@ from tests.factories import (
     PlanFactory,
     ProductFactory,
     member,
+    queries_of,
     signed_in,
 )
 from tests.urlwalk import routes
@@ -117,18 +116,14 @@ def test_the_list_and_the_detail_take_the_same_queries_for_many_orders_and_lines
 ) -> None:
     order = OrderFactory.create(company=boss.company)
     OrderLineFactory.create(company=boss.company, order=order)
-    with CaptureQueriesContext(connection) as few:
-        client.get("/orders/")
-    with CaptureQueriesContext(connection) as few_detail:
-        client.get(f"/orders/{order.pk}/")
+    few = queries_of(client, "/orders/")
+    few_detail = queries_of(client, f"/orders/{order.pk}/")
     for _n in range(60):
         other = OrderFactory.create(company=boss.company, sync_state=SyncState.PENDING)
         OrderLineFactory.create_batch(2, company=boss.company, order=other)
     OrderLineFactory.create_batch(30, company=boss.company, order=order)
-    with CaptureQueriesContext(connection) as many:
-        client.get("/orders/")
-    with CaptureQueriesContext(connection) as many_detail:
-        client.get(f"/orders/{order.pk}/")
+    many = queries_of(client, "/orders/")
+    many_detail = queries_of(client, f"/orders/{order.pk}/")
     assert len(many) == len(few) + 1  # the count, once the list is longer than a page
     assert len(many_detail) == len(few_detail)
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership
 from licensing.models import Service
@@ -20,6 +18,7 @@ from tests.factories import (
     PlanFactory,
     ProductFactory,
     member,
+    queries_of,
     signed_in,
 )
 
@@ -85,11 +84,9 @@ def test_the_list_takes_the_same_queries_for_many_products_as_for_a_few(
     client: Client, boss: Membership
 ) -> None:
     ProductFactory.create_batch(53, company=boss.company)
-    with CaptureQueriesContext(connection) as few:
-        client.get("/products/", {"page": "2"})
+    few = queries_of(client, "/products/", {"page": "2"})
     ProductFactory.create_batch(120, company=boss.company, sync_state=SyncState.PENDING)
-    with CaptureQueriesContext(connection) as many:
-        client.get("/products/", {"page": "2"})
+    many = queries_of(client, "/products/", {"page": "2"})
     assert len(many) == len(few)
 
 
