@@ -3,6 +3,9 @@ pages past the end or not numbers at all."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urljoin
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -11,7 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Membership
 from portal import desk
 from records.models import Contact
-from tests.factories import ContactFactory, member, signed_in
+from tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    InvoiceFactory,
+    OrderFactory,
+    ProductFactory,
+    RecordFactory,
+    member,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +116,28 @@ def test_an_empty_list_says_so(boss: Membership) -> None:
     html = client.get("/contacts/", {"page": "2"}).content.decode()
     assert "There are no contacts yet." in html
     assert "pagination__status" not in html  # no "0-0 of 0 results" under it
+
+
+@pytest.mark.parametrize(
+    ("factory", "path"),
+    [
+        (ContactFactory, "/contacts/"),
+        (ProductFactory, "/products/"),
+        (OrderFactory, "/orders/"),
+        (InvoiceFactory, "/invoices/"),
+        (ActivityFactory, "/activities/"),
+    ],
+)
+def test_each_row_links_to_its_record_relative_to_the_list(
+    boss: Membership, factory: type[RecordFactory], path: str
+) -> None:
+    record = factory.create(company=boss.company)
+    client = signed_in(boss)
+    list_page = client.get(path).text
+
+    links = re.findall(r'<th scope="row"><a href="([^"]+)"', list_page)
+
+    assert [urljoin(f"http://testserver{path}?page=1", link) for link in links] == [
+        f"http://testserver{path}{record.pk}/"
+    ]
+    assert client.get(f"{path}{record.pk}/").status_code == 200
