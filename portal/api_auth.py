@@ -6,6 +6,7 @@ it starts, before the views could be imported.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
@@ -57,9 +58,55 @@ def api_membership(request: Request) -> Membership:
 
 
 class ApiRateThrottle(SimpleRateThrottle):
-    """Calls per API token, or per signed-in ID in the browser (rate "api")."""
+    """Calls per API token, or per signed-in ID in the browser (rate "api").
+
+    Counted in fixed windows of the rate's period: a call is allowed while the count of the
+    current window, plus the previous window's count for the part of it that still lies within
+    one period from now, stays under the rate. Each call reads two counts and increments one,
+    whatever the rate. DRF's own throttle keeps every call's time instead, and reads and
+    writes the whole list at each call (slower the higher the rate), and two calls at once can
+    each write their list over the other's and go uncounted; an increment cannot be lost.
+    """
 
     scope = "api"
+    # Set from the rate by SimpleRateThrottle.__init__ (which DRF's stubs leave out).
+    num_requests: int
+    duration: int
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        window, into = divmod(self.timer(), self.duration)
+        current, previous = f"{self.key}:{int(window)}", f"{self.key}:{int(window) - 1}"
+        counts = self.cache.get_many([current, previous])
+        self.counted = counts.get(current, 0)
+        self.before = counts.get(previous, 0)
+        self.into = into
+        if self.counted + self._share_of_previous(into) >= self.num_requests:
+            return False
+        try:
+            self.cache.incr(current)
+        except ValueError:  # the window's first call: the count's key does not exist yet
+            if not self.cache.add(current, 1, timeout=2 * self.duration):
+                self.cache.incr(current)  # another call made it in between
+        return True
+
+    def _share_of_previous(self, into: float) -> int:
+        """The previous window's calls that count now, rounded up: right at a window's start
+        all of them still count, so a burst at the turn of a window gets no call too many."""
+        return math.ceil(self.before * (1 - into / self.duration))
+
+    def wait(self) -> float:
+        """Seconds until a call would be allowed again (the Retry-After of a 429)."""
+        if self.counted >= self.num_requests:
+            return self.duration - self.into  # the next window
+        # Until the previous window's share has dropped below what is left of the rate.
+        left = self.num_requests - self.counted
+        until = self.duration * (self.before - left + 1) / self.before
+        return max(until - self.into, 1.0)
 
     def get_rate(self) -> str | None:
         # Read at each request rather than once at import (DRF's default), so a changed

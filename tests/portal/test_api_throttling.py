@@ -4,8 +4,11 @@ address for calls without credentials."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
+from portal.api_auth import ApiRateThrottle
 from tests.factories import api_client, api_member
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +51,34 @@ def test_the_browsers_session_is_counted_per_id(three_a_minute):
 def test_calls_without_credentials_are_counted_per_address(three_a_minute):
     visitor = APIClient()
     assert statuses(visitor, "/api/v1/schema/", 3) == [200, 200, 429]
+
+
+def test_the_count_slides_into_the_next_minute_and_retry_after_says_when_a_call_fits(
+    three_a_minute, monkeypatch
+):
+    clock = [600.0 * 60 + 50]  # 50 s into a minute
+    monkeypatch.setattr(ApiRateThrottle, "timer", staticmethod(lambda: clock[0]))
+    client = api_client(api_member())
+    assert statuses(client, "/api/v1/contacts/", 4) == [200, 200, 200, 429]
+
+    clock[0] += 11  # 1 s into the next minute: the three calls were all within the last 60 s
+    refused = client.get("/api/v1/contacts/")
+    # The earlier minute's 3 calls count for the part of it still within 60 s: one fits again
+    # once that part holds 2 of them, at 20 s into this minute.
+    assert (refused.status_code, refused["Retry-After"]) == (429, "19")
+
+    clock[0] += 19
+    assert statuses(client, "/api/v1/contacts/", 2) == [200, 429]
+
+
+def test_each_call_is_counted_however_many_the_rate_allows(monkeypatch):
+    """No list of call times that grows with the rate: two counts in the cache per ID."""
+    monkeypatch.setattr(ApiRateThrottle, "get_rate", lambda self: "1000000/minute")
+    member = api_member()
+    statuses(api_client(member), "/api/v1/contacts/", 6)
+
+    token = ApiToken.objects.get(membership=member)
+    key = ApiRateThrottle.cache_format % {"scope": "api", "ident": f"token-{token.pk}"}
+    window = int(ApiRateThrottle.timer() // 60)
+    counts = cache.get_many([f"{key}:{window}", f"{key}:{window - 1}"])
+    assert sum(counts.values()) == 6
