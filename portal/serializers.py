@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -83,6 +84,12 @@ class RecordSerializer(serializers.ModelSerializer):
     class Meta:
         model: type[Record]
         read_only_fields: tuple[str, ...] = ("sync_state", "sync_message", "updated_at")
+
+    @cached_property
+    def _readable_fields(self) -> list[serializers.Field]:
+        # Once per serializer instead of once per row: DRF's own is a generator over every
+        # field, run again for each of a list's rows.
+        return [field for field in self.fields.values() if not field.write_only]
 
     @classmethod
     def api_name(cls, field: str) -> str:
