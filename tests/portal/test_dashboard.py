@@ -23,6 +23,7 @@ from records.models import Order, SyncState
 from syncengine.models import SyncLink, SyncRun
 from syncengine.services import record_heartbeat
 from tests.factories import (
+    Activatable,
     ActivityFactory,
     AgreementFactory,
     ContactFactory,
@@ -363,12 +364,18 @@ def _banner(page: str) -> str:
     return page[start : page.index("</p>", start)]
 
 
-def test_no_banner_for_a_database_that_is_not_connected(settings: Settings) -> None:
+def _a_silent_host(settings: Settings) -> tuple[Activatable, SyncLink]:
+    """A connected company whose sync host has not been heard from for 3 hours."""
     settings.SYNC_HOST_SILENT_MINUTES = 15
     made = make_activatable()
     link = connect(made)
     made.host.last_heartbeat_at = timezone.now() - datetime.timedelta(hours=3)
     made.host.save()
+    return made, link
+
+
+def test_no_banner_for_a_database_that_is_not_connected(settings: Settings) -> None:
+    made, link = _a_silent_host(settings)
     client = signed_in(made.membership)
     assert "sync-banner" in client.get("/").text
 
@@ -380,11 +387,7 @@ def test_no_banner_for_a_database_that_is_not_connected(settings: Settings) -> N
 def test_the_banner_goes_at_the_next_request_once_the_host_is_heard_from_again(
     settings: Settings,
 ) -> None:
-    settings.SYNC_HOST_SILENT_MINUTES = 15
-    made = make_activatable()
-    connect(made)
-    made.host.last_heartbeat_at = timezone.now() - datetime.timedelta(hours=3)
-    made.host.save()
+    made, _link = _a_silent_host(settings)
     client = signed_in(made.membership)
     assert "sync-banner" in client.get("/contacts/").text
 
@@ -396,19 +399,13 @@ def test_the_banner_goes_at_the_next_request_once_the_host_is_heard_from_again(
 def test_the_next_page_shows_the_banner_without_asking_the_database_again(
     settings: Settings,
 ) -> None:
-    settings.SYNC_HOST_SILENT_MINUTES = 15
-    made = make_activatable()
-    connect(made)
-    made.host.last_heartbeat_at = timezone.now() - datetime.timedelta(hours=3)
-    made.host.save()
+    made, _link = _a_silent_host(settings)
     client = signed_in(made.membership)
-    client.get("/contacts/")
 
-    with CaptureQueriesContext(connection) as queries:
-        page = client.get("/contacts/").text
+    queries = queries_of(client, "/contacts/")
 
-    assert made.host.name in _banner(page)
-    assert [q["sql"] for q in queries if "syncengine_synchost" in q["sql"]] == []
+    assert made.host.name in _banner(client.get("/contacts/").text)
+    assert [sql for sql in queries if "syncengine_synchost" in sql] == []
 
 
 # --- queries ------------------------------------------------------------------------------------
