@@ -128,7 +128,7 @@ def test_an_empty_list_says_so(boss: Membership) -> None:
         (ActivityFactory, "/activities/"),
     ],
 )
-def test_each_row_links_to_its_record_relative_to_the_list(
+def test_each_row_links_to_its_record_relative_to_the_list_whose_page_has_a_plain_title(
     boss: Membership, factory: type[RecordFactory], path: str
 ) -> None:
     record = factory.create(company=boss.company)
@@ -140,4 +140,8 @@ def test_each_row_links_to_its_record_relative_to_the_list(
     assert [urljoin(f"http://testserver{path}?page=1", link) for link in links] == [
         f"http://testserver{path}{record.pk}/"
     ]
-    assert client.get(f"{path}{record.pk}/").status_code == 200
+    detail = client.get(f"{path}{record.pk}/")
+    assert detail.status_code == 200
+    title = re.search(r"<title>(.*?)</title>", detail.text, re.DOTALL)
+    assert title is not None
+    assert re.fullmatch(r"[^<>\n]+ · Online Desktop", title.group(1)), title.group(1)
