@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing.models import Company, CompanyDatabase
+
+logger = logging.getLogger(__name__)
 
 # Unambiguous when read aloud or typed from a screen: no 0/O, 1/I/L.
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -203,7 +206,13 @@ def silent_hosts(company_id: int) -> list[SilentHost]:
 
 
 def forget_silent_hosts(company_id: int) -> None:
-    cache.delete(_silent_hosts_key(company_id))
+    """Drops the kept silent_hosts of the company. A cache that cannot be reached does not fail
+    the report or the link's change that calls this: the banner is then late by at most
+    SILENT_HOSTS_CACHE_SECONDS."""
+    try:
+        cache.delete(_silent_hosts_key(company_id))
+    except Exception:  # each cache backend raises its own errors (redis.ConnectionError, ...)
+        logger.warning("The cache could not forget the silent sync hosts of company %s", company_id)
 
 
 def _silent_hosts_key(company_id: int) -> str:

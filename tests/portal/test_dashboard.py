@@ -408,6 +408,26 @@ def test_the_next_page_shows_the_banner_without_asking_the_database_again(
     assert [sql for sql in queries if "syncengine_synchost" in sql] == []
 
 
+def test_a_link_changes_state_and_a_host_reports_while_the_cache_is_unreachable(
+    settings: Settings,
+) -> None:
+    made, link = _a_silent_host(settings)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+        }
+    }
+
+    link.set_state(SyncLink.State.PAUSED)
+    record_heartbeat(host=made.host)
+
+    link.refresh_from_db()
+    made.host.refresh_from_db()
+    assert link.state == SyncLink.State.PAUSED
+    assert made.host.is_online()
+
+
 # --- queries ------------------------------------------------------------------------------------
 
 
