@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -46,15 +46,15 @@ class Company(models.Model):
         in the cache for SERVICES_CACHE_SECONDS and forgotten as soon as one of the company's
         agreements or its plan's services change (licensing.signals); the time limit bounds
         the rest: an agreement that runs out at midnight, a change made with a bare UPDATE."""
-        key = _services_key(self.pk)
-        services: frozenset[str] | None = cache.get(key)
-        if services is None:
+
+        def read() -> frozenset[str]:
             in_force = self.agreements.valid().latest_first().values("plan_id")[:1]
-            services = frozenset(
-                Service.objects.filter(plans=Subquery(in_force)).values_list("code", flat=True)
-            )
-            cache.set(key, services, SERVICES_CACHE_SECONDS)
-        return services
+            codes = Service.objects.filter(plans=Subquery(in_force)).values_list("code", flat=True)
+            return frozenset(codes)
+
+        return cast(
+            frozenset[str], cache.get_or_set(_services_key(self.pk), read, SERVICES_CACHE_SECONDS)
+        )
 
     @staticmethod
     def forget_services(company_ids: list[int]) -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -184,25 +184,26 @@ def silent_hosts(company_id: int) -> list[SilentHost]:
     SYNC_HOST_SILENT_MINUTES, by name. Every page of a member shows them in a banner, so the
     answer is kept in the cache for SILENT_HOSTS_CACHE_SECONDS (nothing next to a silence of
     minutes) and forgotten when a host reports or a host or link is saved."""
-    key = _silent_hosts_key(company_id)
-    hosts: list[SilentHost] | None = cache.get(key)
-    if hosts is None:
+
+    def read() -> list[SilentHost]:
         since = timezone.now() - timedelta(minutes=settings.SYNC_HOST_SILENT_MINUTES)
-        found = (
-            SyncHost.objects.filter(
-                sync_links__company_id=company_id, sync_links__state=SyncLink.State.CONNECTED
-            )
+        links = (
+            SyncLink.objects.connected()
+            .filter(company_id=company_id)
             .filter(
-                Q(last_heartbeat_at__lt=since)
-                | Q(last_heartbeat_at__isnull=True, paired_at__lt=since)
+                Q(host__last_heartbeat_at__lt=since)
+                | Q(host__last_heartbeat_at__isnull=True, host__paired_at__lt=since)
             )
-            .values_list("pk", "name", "last_heartbeat_at", "paired_at")
-            .order_by("name", "pk")
+            .values_list("host_id", "host__name", "host__last_heartbeat_at", "host__paired_at")
+            .order_by("host__name", "host_id")
             .distinct()  # a host of two connected databases is one host
         )
-        hosts = [SilentHost(name, heartbeat or paired) for _pk, name, heartbeat, paired in found]
-        cache.set(key, hosts, SILENT_HOSTS_CACHE_SECONDS)
-    return hosts
+        return [SilentHost(name, heartbeat or paired) for _id, name, heartbeat, paired in links]
+
+    return cast(
+        list[SilentHost],
+        cache.get_or_set(_silent_hosts_key(company_id), read, SILENT_HOSTS_CACHE_SECONDS),
+    )
 
 
 def forget_silent_hosts(company_id: int) -> None:
