@@ -85,7 +85,7 @@ class ApiRateThrottle(SimpleRateThrottle):
         self.counted = counts.get(current, 0)
         self.before = counts.get(previous, 0)
         self.into = into
-        if self.counted + self._share_of_previous(into) >= self.num_requests:
+        if self.counted + self._share_of_previous() >= self.num_requests:
             return False
         try:
             self.cache.incr(current)
@@ -94,10 +94,10 @@ class ApiRateThrottle(SimpleRateThrottle):
                 self.cache.incr(current)  # another call made it in between
         return True
 
-    def _share_of_previous(self, into: float) -> int:
+    def _share_of_previous(self) -> int:
         """The previous window's calls that count now, rounded up: right at a window's start
         all of them still count, so a burst at the turn of a window gets no call too many."""
-        return math.ceil(self.before * (1 - into / self.duration))
+        return math.ceil(self.before * (1 - self.into / self.duration))
 
     def wait(self) -> float:
         """Seconds until a call would be allowed again (the Retry-After of a 429)."""
