@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Online IDs")
 
     def ready(self) -> None:
-        from accounts import claims  # noqa: F401  (connects its signal receivers)
+        from accounts import claims, signals  # noqa: F401  (connect their signal receivers)

@@ -4,10 +4,11 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -98,6 +99,40 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+    def memberships_by_name(self) -> list[Membership]:
+        """Every membership of this ID with its company and access profile, by company name.
+        Every page of a member asks (which company is current, the company picker), so the list
+        is kept in the cache for MEMBERSHIPS_CACHE_SECONDS and forgotten as soon as one of the
+        memberships, their companies or their access profiles change (accounts.signals): rights
+        taken away are gone at the next request."""
+
+        def read() -> list[Membership]:
+            return list(
+                Membership.objects.filter(user_id=self.pk)
+                .select_related("company", "profile")
+                .order_by("company__name", "company_id")
+            )
+
+        return cast(
+            list[Membership],
+            cache.get_or_set(_memberships_key(self.pk), read, MEMBERSHIPS_CACHE_SECONDS),
+        )
+
+    @staticmethod
+    def forget_memberships(user_ids: list[int]) -> None:
+        """Drops the kept memberships_by_name of these IDs, now and once the change that calls
+        this commits: a request that read the old rows in between cannot keep them."""
+        keys = [_memberships_key(user_id) for user_id in user_ids]
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+MEMBERSHIPS_CACHE_SECONDS = 60
+
+
+def _memberships_key(user_id: int) -> str:
+    return f"accounts:memberships:{user_id}"
 
 
 class RightsRefused(Exception):
@@ -450,6 +485,7 @@ class Membership(models.Model):
                 pk=self.pk
             ).update(is_default=False)
             Membership.objects.filter(pk=self.pk).update(is_default=True)
+            User.forget_memberships([self.user_id])
         self.is_default = True
 
 

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from accounts.models import Membership
+from accounts.models import Membership, User
 from accounts.rights import AREAS, Level
 
 COMPANY_SESSION_KEY = "company_id"
@@ -51,19 +51,16 @@ def current_membership(request: HttpRequest) -> Membership:
 
 
 def memberships_of(request: HttpRequest) -> list[Membership]:
-    """Every membership of the signed-in ID, by company name; one query per request, shared
-    by the current company, the header's company picker and the dashboard."""
+    """Every membership of the signed-in ID, by company name (User.memberships_by_name); read
+    once per request, shared by the current company, the header's company picker and the
+    dashboard."""
     cached = getattr(request, _LIST_ATTRIBUTE, None)
     if cached is not None:
         return cached
     user = request.user
-    if not user.is_authenticated:
+    if not isinstance(user, User):
         raise Http404
-    memberships = list(
-        Membership.objects.filter(user=user)
-        .select_related("company", "profile")
-        .order_by("company__name", "company_id")
-    )
+    memberships = user.memberships_by_name()
     setattr(request, _LIST_ATTRIBUTE, memberships)
     return memberships
 
