@@ -104,8 +104,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Every membership of this ID with its company and access profile, by company name.
         Every page of a member asks (which company is current, the company picker), so the list
         is kept in the cache for MEMBERSHIPS_CACHE_SECONDS and forgotten as soon as one of the
-        memberships, their companies or their access profiles change (accounts.signals): rights
-        taken away are gone at the next request."""
+        memberships, their companies or their access profiles change (accounts.signals), and
+        again when that change commits: rights taken away are gone at the next request. The
+        time limit bounds the one race left, a request that read the rows just before the
+        commit and stores them just after it."""
 
         def read() -> list[Membership]:
             return list(
