@@ -49,6 +49,11 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "company__name"]
     raw_id_fields = ["user", "company", "profile"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> list[str]:
+        # One ID's access to one company: another ID or company is another membership (and
+        # the ID a membership left would keep it in its kept memberships for a while).
+        return ["user", "company"] if obj is not None else []
+
 
 @admin.register(AccessProfile)
 class AccessProfileAdmin(admin.ModelAdmin):

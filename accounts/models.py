@@ -104,10 +104,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Every membership of this ID with its company and access profile, by company name.
         Every page of a member asks (which company is current, the company picker), so the list
         is kept in the cache for MEMBERSHIPS_CACHE_SECONDS and forgotten as soon as one of the
-        memberships, their companies or their access profiles change (accounts.signals), and
-        again when that change commits: rights taken away are gone at the next request. The
-        time limit bounds the one race left, a request that read the rows just before the
-        commit and stores them just after it."""
+        memberships, their companies or their access profiles are saved or deleted
+        (accounts.signals) or memberships updated (MembershipQuerySet.update), and again when
+        that change commits: rights taken away are gone at the next request. The time limit
+        bounds what is left: a request that read the rows just before the commit and stores
+        them just after it, and a list read inside a transaction that is then rolled back."""
 
         def read() -> list[Membership]:
             return list(
@@ -124,7 +125,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @staticmethod
     def forget_memberships(user_ids: list[int]) -> None:
         """Drops the kept memberships_by_name of these IDs, now and once the change that calls
-        this commits: a request that read the old rows in between cannot keep them."""
+        this commits: a request that read the old rows before the change cannot keep them."""
         keys = [_memberships_key(user_id) for user_id in user_ids]
         cache.delete_many(keys)
         transaction.on_commit(lambda: cache.delete_many(keys))
@@ -307,6 +308,15 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
     def super_users(self) -> MembershipQuerySet:
         return self.filter(profile__template=SUPER_USER)
 
+    def update(self, **kwargs: Any) -> int:
+        """A bare UPDATE sends no signal: this one forgets the kept memberships of every ID
+        whose rows it changed (User.memberships_by_name) itself."""
+        user_ids = list(set(self.values_list("user_id", flat=True)))
+        changed = super().update(**kwargs)
+        if changed:
+            User.forget_memberships(user_ids)
+        return changed
+
 
 class Membership(models.Model):
     """An ID's access to one company, with an access profile.
@@ -487,7 +497,6 @@ class Membership(models.Model):
                 pk=self.pk
             ).update(is_default=False)
             Membership.objects.filter(pk=self.pk).update(is_default=True)
-            User.forget_memberships([self.user_id])
         self.is_default = True
 
 

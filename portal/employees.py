@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.models import Membership, User, normalise_email
+from accounts.models import Membership, normalise_email
 from invitations.people import linked_database
 from licensing.models import Company
 
@@ -68,9 +68,8 @@ def link_employee(membership: Membership) -> int | None:
         return None
     # Conditional: two requests at once both learn the same employee; neither overwrites an
     # employee that an accepted invitation set meanwhile.
-    if Membership.objects.filter(pk=membership.pk, employee_id__isnull=True).update(
+    Membership.objects.filter(pk=membership.pk, employee_id__isnull=True).update(
         employee_id=found.id
-    ):
-        User.forget_memberships([membership.user_id])
+    )
     membership.refresh_from_db(fields=["employee_id"])
     return membership.employee_id

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import SignupRequest, User
-from tests.factories import UserFactory
+from accounts.models import Membership, SignupRequest, User
+from tests.factories import UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +42,23 @@ def test_staff_can_open_an_id_and_the_signup_requests(staff_client: Client) -> N
     assert listing.status_code == 200
     assert "anna@example.nl" in listing.content.decode()
     assert staff_client.get("/admin/accounts/signuprequest/add/").status_code == 403
+
+
+def test_staff_cannot_move_a_membership_to_another_id_or_company(staff_client: Client) -> None:
+    membership = member()
+    stranger = member()
+
+    saved = staff_client.post(
+        f"/admin/accounts/membership/{membership.pk}/change/",
+        {
+            "user": stranger.user_id,
+            "company": stranger.company_id,
+            "profile": membership.profile_id,
+            "is_default": "",
+        },
+    )
+
+    assert saved.status_code == 302, saved.content.decode()
+    assert Membership.objects.filter(
+        pk=membership.pk, user=membership.user, company=membership.company
+    ).exists()

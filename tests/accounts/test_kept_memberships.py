@@ -84,15 +84,28 @@ def test_a_renamed_company_shows_its_new_name_at_the_next_request() -> None:
     assert "Bakkerij Jansen" not in page
 
 
-def test_a_new_default_company_is_the_one_the_id_opens() -> None:
+def test_a_new_default_company_is_the_one_the_id_opens_at_its_next_sign_in() -> None:
     first = member(company=CompanyFactory.create(name="Alfa"), is_default=True)
     second = member(company=CompanyFactory.create(name="Beta"), user=first.user)
-    assert first.user.memberships_by_name()[1].is_default is False
+    assert "selected>Alfa</option>" in signed_in(first).get("/").content.decode()
 
     second.make_default()
 
-    kept = User.objects.get(pk=first.user_id).memberships_by_name()
-    assert [(m.company.name, m.is_default) for m in kept] == [("Alfa", False), ("Beta", True)]
+    assert "selected>Beta</option>" in signed_in(first).get("/").content.decode()
+
+
+def test_a_bare_update_of_a_membership_applies_at_the_next_request() -> None:
+    boss = member()
+    other = member(company=boss.company)
+    client = signed_in(boss)
+    assert client.get("/company/members/").status_code == 200
+
+    Membership.objects.filter(pk=boss.pk).update(
+        profile=AccessProfile.objects.template("read_only")
+    )
+
+    assert client.get("/company/members/").status_code == 403
+    assert other.user.memberships_by_name()[0].is_super_user
 
 
 def test_an_employee_learned_for_a_member_is_kept_from_then_on() -> None:
@@ -135,4 +148,10 @@ def test_the_list_is_read_from_the_database_once_it_is_forgotten() -> None:
     with CaptureQueriesContext(connection) as read:
         user.memberships_by_name()
 
-    assert (len(kept), len(read)) == (0, 1)
+    assert (memberships_read(kept), memberships_read(read)) == (0, 1)
+
+
+def memberships_read(queries: CaptureQueriesContext) -> int:
+    """How many of `queries` read memberships (the embedded default's cache is the database:
+    its own queries do not count)."""
+    return sum("accounts_membership" in query["sql"] for query in queries)
