@@ -4,11 +4,10 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from accounts.rights import AREAS, FUNCTIONS, READ_ONLY, SUPER_USER, TEMPLATES, Level, Rights
+from licensing.kept import Kept
 from licensing.models import Company
 
 
@@ -103,12 +103,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def memberships_by_name(self) -> list[Membership]:
         """Every membership of this ID with its company and access profile, by company name.
         Every page of a member asks (which company is current, the company picker), so the list
-        is kept in the cache for MEMBERSHIPS_CACHE_SECONDS and forgotten as soon as one of the
-        memberships, their companies or their access profiles are saved or deleted
-        (accounts.signals) or memberships updated (MembershipQuerySet.update), and again when
-        that change commits: rights taken away are gone at the next request. The time limit
-        bounds what is left: a request that read the rows just before the commit and stores
-        them just after it, and a list read inside a transaction that is then rolled back."""
+        is kept (KEPT_MEMBERSHIPS) and forgotten as soon as one of the memberships, their
+        companies or their access profiles are saved or deleted (accounts.signals) or
+        memberships updated (MembershipQuerySet.update): rights taken away are gone at the next
+        request. The time limit also bounds a list read inside a transaction that is then
+        rolled back."""
 
         def read() -> list[Membership]:
             return list(
@@ -117,25 +116,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 .order_by("company__name", "company_id")
             )
 
-        return cast(
-            list[Membership],
-            cache.get_or_set(_memberships_key(self.pk), read, MEMBERSHIPS_CACHE_SECONDS),
-        )
-
-    @staticmethod
-    def forget_memberships(user_ids: list[int]) -> None:
-        """Drops the kept memberships_by_name of these IDs, now and once the change that calls
-        this commits: a request that read the old rows before the change cannot keep them."""
-        keys = [_memberships_key(user_id) for user_id in user_ids]
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
-
-
-MEMBERSHIPS_CACHE_SECONDS = 60
-
-
-def _memberships_key(user_id: int) -> str:
-    return f"accounts:memberships:{user_id}"
+        return KEPT_MEMBERSHIPS.get(self.pk, read)
 
 
 class RightsRefused(Exception):
@@ -311,10 +292,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
     def update(self, **kwargs: Any) -> int:
         """A bare UPDATE sends no signal: this one forgets the kept memberships of every ID
         whose rows it changed (User.memberships_by_name) itself."""
-        user_ids = list(set(self.values_list("user_id", flat=True)))
+        user_ids = set(self.values_list("user_id", flat=True))
         changed = super().update(**kwargs)
         if changed:
-            User.forget_memberships(user_ids)
+            KEPT_MEMBERSHIPS.forget(user_ids)
         return changed
 
 
@@ -498,6 +479,10 @@ class Membership(models.Model):
             ).update(is_default=False)
             Membership.objects.filter(pk=self.pk).update(is_default=True)
         self.is_default = True
+
+
+# User.memberships_by_name, by user id.
+KEPT_MEMBERSHIPS = Kept[list[Membership]]("accounts:memberships", seconds=60)
 
 
 def rights_for(membership: Membership) -> Rights:

@@ -8,25 +8,25 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.models import AccessProfile, Membership, User
+from accounts.models import KEPT_MEMBERSHIPS, AccessProfile, Membership
 from licensing.models import Company
 
 
 @receiver(post_save, sender=Membership, dispatch_uid="accounts.signals.membership_saved")
 @receiver(post_delete, sender=Membership, dispatch_uid="accounts.signals.membership_deleted")
 def membership_changed(sender: type[Membership], instance: Membership, **kwargs: Any) -> None:
-    User.forget_memberships([instance.user_id])
+    KEPT_MEMBERSHIPS.forget([instance.user_id])
 
 
 @receiver(post_save, sender=Company, dispatch_uid="accounts.signals.company_saved")
 def company_changed(sender: type[Company], instance: Company, **kwargs: Any) -> None:
     if kwargs.get("created"):
         return  # nobody is a member of it yet
-    User.forget_memberships(list(instance.memberships.values_list("user_id", flat=True)))
+    KEPT_MEMBERSHIPS.forget(instance.memberships.values_list("user_id", flat=True))
 
 
 @receiver(post_save, sender=AccessProfile, dispatch_uid="accounts.signals.profile_saved")
 def profile_changed(sender: type[AccessProfile], instance: AccessProfile, **kwargs: Any) -> None:
     if kwargs.get("created"):
         return  # nobody holds it yet
-    User.forget_memberships(list(instance.memberships.values_list("user_id", flat=True)))
+    KEPT_MEMBERSHIPS.forget(instance.memberships.values_list("user_id", flat=True))

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from licensing.kept import Kept
 
 TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones())
 
@@ -43,33 +44,20 @@ class Company(models.Model):
     def services_in_force(self) -> frozenset[str]:
         """The codes of the work areas that the plan of the agreement in force today includes
         (none without one). Every page and API call of a member asks, so the answer is kept
-        in the cache for SERVICES_CACHE_SECONDS and forgotten as soon as one of the company's
-        agreements or its plan's services change (licensing.signals); the time limit bounds
-        the rest: an agreement that runs out at midnight, a change made with a bare UPDATE."""
+        (KEPT_SERVICES) and forgotten as soon as one of the company's agreements or its plan's
+        services change (licensing.signals); its time limit bounds the rest, such as an
+        agreement that runs out at midnight."""
 
         def read() -> frozenset[str]:
             in_force = self.agreements.valid().latest_first().values("plan_id")[:1]
             codes = Service.objects.filter(plans=Subquery(in_force)).values_list("code", flat=True)
             return frozenset(codes)
 
-        return cast(
-            frozenset[str], cache.get_or_set(_services_key(self.pk), read, SERVICES_CACHE_SECONDS)
-        )
-
-    @staticmethod
-    def forget_services(company_ids: list[int]) -> None:
-        """Drops the kept services_in_force of these companies, now and once the change that
-        calls this commits: a request that read the old rows in between cannot keep them."""
-        keys = [_services_key(company_id) for company_id in company_ids]
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
+        return KEPT_SERVICES.get(self.pk, read)
 
 
-SERVICES_CACHE_SECONDS = 60
-
-
-def _services_key(company_id: int) -> str:
-    return f"licensing:services-in-force:{company_id}"
+# Company.services_in_force, by company id.
+KEPT_SERVICES = Kept[frozenset[str]]("licensing:services-in-force", seconds=60)
 
 
 class Service(models.Model):

@@ -7,15 +7,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from licensing.kept import Kept
 from licensing.models import Company, CompanyDatabase
 
 logger = logging.getLogger(__name__)
@@ -176,14 +176,11 @@ class SilentHost:
     heard_at: datetime
 
 
-SILENT_HOSTS_CACHE_SECONDS = 30
-
-
 def silent_hosts(company_id: int) -> list[SilentHost]:
     """The sync hosts of the company's connected databases not heard from for longer than
     SYNC_HOST_SILENT_MINUTES, by name. Every page of a member shows them in a banner, so the
-    answer is kept in the cache for SILENT_HOSTS_CACHE_SECONDS (nothing next to a silence of
-    minutes) and forgotten when a host reports or a host or link is saved."""
+    answer is kept (KEPT_SILENT_HOSTS: 30 s is nothing next to a silence of minutes) and
+    forgotten when a host reports or a host or link is saved."""
 
     def read() -> list[SilentHost]:
         since = timezone.now() - timedelta(minutes=settings.SYNC_HOST_SILENT_MINUTES)
@@ -200,24 +197,21 @@ def silent_hosts(company_id: int) -> list[SilentHost]:
         )
         return [SilentHost(name, heartbeat or paired) for _id, name, heartbeat, paired in links]
 
-    return cast(
-        list[SilentHost],
-        cache.get_or_set(_silent_hosts_key(company_id), read, SILENT_HOSTS_CACHE_SECONDS),
-    )
+    return KEPT_SILENT_HOSTS.get(company_id, read)
 
 
 def forget_silent_hosts(company_id: int) -> None:
     """Drops the kept silent_hosts of the company. A cache that cannot be reached does not fail
     the report or the link's change that calls this: the banner is then late by at most
-    SILENT_HOSTS_CACHE_SECONDS."""
+    KEPT_SILENT_HOSTS.seconds."""
     try:
-        cache.delete(_silent_hosts_key(company_id))
+        KEPT_SILENT_HOSTS.forget([company_id])
     except Exception:  # each cache backend raises its own errors (redis.ConnectionError, ...)
         logger.warning("The cache could not forget the silent sync hosts of company %s", company_id)
 
 
-def _silent_hosts_key(company_id: int) -> str:
-    return f"syncengine:silent-hosts:{company_id}"
+# silent_hosts, by company id.
+KEPT_SILENT_HOSTS = Kept[list[SilentHost]]("syncengine:silent-hosts", seconds=30)
 
 
 class HostDatabase(models.Model):

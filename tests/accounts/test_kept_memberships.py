@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import AccessProfile, Membership, User, _memberships_key
+from accounts.models import KEPT_MEMBERSHIPS, AccessProfile, Membership, User
 from accounts.rights import Area, Level, Rights
 from portal.employees import link_employee
 from tests.factories import (
@@ -132,7 +132,7 @@ def test_what_a_request_read_before_the_change_committed_is_forgotten_at_the_com
     with django_capture_on_commit_callbacks(execute=True):
         leaver.remove(by=boss)
         # Another request, which still saw the old rows, keeps its answer before the commit:
-        cache.set(_memberships_key(user.pk), kept)
+        cache.set(KEPT_MEMBERSHIPS.key(user.pk), kept)
 
     assert user.memberships_by_name() == []
     assert not Membership.objects.filter(pk=leaver.pk).exists()
@@ -144,7 +144,7 @@ def test_the_list_is_read_from_the_database_once_it_is_forgotten() -> None:
     assert len(user.memberships_by_name()) == 1
     with CaptureQueriesContext(connection) as kept:
         user.memberships_by_name()
-    User.forget_memberships([user.pk])
+    KEPT_MEMBERSHIPS.forget([user.pk])
     with CaptureQueriesContext(connection) as read:
         user.memberships_by_name()
 

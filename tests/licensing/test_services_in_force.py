@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from licensing.models import Agreement, Company, Service, _services_key
+from licensing.models import KEPT_SERVICES, Agreement, Company, Service
 from tests.factories import AgreementFactory, PlanFactory, member, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_what_a_request_read_before_the_change_committed_is_forgotten_at_the_com
         agreement.status = Agreement.Status.CANCELLED
         agreement.save()
         # Another request, which still saw the old rows, keeps its answer before the commit:
-        cache.set(_services_key(company.pk), frozenset(ALL_AREAS))
+        cache.set(KEPT_SERVICES.key(company.pk), frozenset(ALL_AREAS))
 
     assert Company.objects.get(pk=company.pk).services_in_force() == frozenset()
 
