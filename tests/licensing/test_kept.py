@@ -36,7 +36,7 @@ def test_a_cache_lost_before_the_commit_does_not_fail_the_change(
         kept.forget([1])
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "portal.redis_cache.RedisCache",
                 "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
             }
         }

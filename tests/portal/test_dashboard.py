@@ -414,7 +414,7 @@ def test_a_link_changes_state_and_a_host_reports_while_the_cache_is_unreachable(
     made, link = _a_silent_host(settings)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.redis_cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
         }
     }
