@@ -7,8 +7,9 @@ record shows its `version` (the ETag to send back in If-Match) and its `sync_sta
 
 from __future__ import annotations
 
+import copy
 import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
@@ -81,9 +82,22 @@ class RecordSerializer(serializers.ModelSerializer):
 
     COMMON_FIELDS = ("id", "version", "sync_state", "sync_message", "updated_at")
 
+    _kept_fields: ClassVar[dict[str, serializers.Field]]
+
     class Meta:
         model: type[Record]
         read_only_fields: tuple[str, ...] = ("sync_state", "sync_message", "updated_at")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # ModelSerializer works a serializer's fields out of its model anew for every instance
+        # (0.8 ms, on every call of the API). They depend on the class alone: the first ones
+        # are kept and copied, as DRF copies the declared ones (0.15 ms).
+        cls = type(self)
+        kept = cls.__dict__.get("_kept_fields")
+        if kept is None:
+            kept = super().get_fields()
+            cls._kept_fields = kept
+        return copy.deepcopy(kept)
 
     @cached_property
     def _readable_fields(self) -> list[serializers.Field]:
