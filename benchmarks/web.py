@@ -8,8 +8,9 @@ gunicorn in production mode, drives it with wrk (Debian's package) and prints on
 p50/p99 milliseconds and requests per second of each, and the ratios to the bare view. A
 second reference, `member_view`, does nothing either but first reads the signed-in ID and its
 membership, as every page of a member does: what any such page costs before its own work.
-Targets (issue #6): p99 under 100 ms at 20 clients, and at least 40% of the bare view's
-requests per second.
+Targets (issue #6), for the contact list and the API list: p99 under 100 ms at 20 clients, and
+at least 40% of the bare view's requests per second. `contact_search` searches the contact list
+for a name no contact has, so that the search must look at all of them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from benchmarks._common import throwaway_database
 BASE_DIR = Path(__file__).resolve().parents[1]
 P99_CEILING_MS = 100.0
 SHARE_OF_BARE = 0.4
+# The two the targets are set for; contact_search (a name that no contact has, so the search
+# must look at all of them) is shown beside them.
+TARGETED = ("contact_list", "api_list")
 
 
 def main() -> None:
@@ -66,7 +70,8 @@ def main() -> None:
             continue
         share = round(run["requests_per_s"] / bare, 3) if bare else 0.0
         result[f"{name}_share_of_bare"] = share
-        met = met and run["p99_ms"] < P99_CEILING_MS and share >= SHARE_OF_BARE
+        if name in TARGETED:
+            met = met and run["p99_ms"] < P99_CEILING_MS and share >= SHARE_OF_BARE
     result["targets"] = {"p99_ms_below": P99_CEILING_MS, "share_of_bare_at_least": SHARE_OF_BARE}
     result["targets_met"] = met and "api_list" in runs
     print(json.dumps(result))
@@ -126,6 +131,7 @@ def _measure(database: str, args: argparse.Namespace) -> dict[str, dict[str, flo
             "bare_view": _drive(f"{base}/bench/bare/", [], args),
             "member_view": _drive(f"{base}/bench/member/", [cookie], args),
             "contact_list": _drive(f"{base}/contacts/?page=2", [cookie], args),
+            "contact_search": _drive(f"{base}/contacts/?q=Zuiderzee", [cookie], args),
         }
         if made.get("api_token"):
             runs["api_list"] = _drive(
