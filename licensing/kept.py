@@ -16,10 +16,10 @@ T = TypeVar("T")
 class Kept(Generic[T]):
     """An answer per id, kept for `seconds` and forgotten when what it is read from changes.
 
-    Forgotten twice: at once, and again when the change that forgets it commits, because a
-    request that read the old rows before the commit may have kept them in between. The time
-    limit bounds what is left: a request that read just before the commit and keeps its answer
-    just after it, a change nobody forgets (a bare UPDATE), an answer that changes with time.
+    Forgotten at once and, inside a transaction, again when it commits, because a request that
+    read the old rows before the commit may have kept them in between. The time limit bounds
+    what is left: a request that read just before the commit and keeps its answer just after
+    it, a change nobody forgets (a bare UPDATE), an answer that changes with time.
     """
 
     def __init__(self, name: str, *, seconds: int) -> None:
@@ -38,4 +38,5 @@ class Kept(Generic[T]):
         change has been made by then)."""
         keys = [self.key(id) for id in ids]
         cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
+        if transaction.get_connection().in_atomic_block:  # outside one, it has committed
+            transaction.on_commit(lambda: cache.delete_many(keys), robust=True)

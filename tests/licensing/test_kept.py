@@ -1,12 +1,13 @@
-"""Answers kept in the cache: forgotten at once and again at the commit, where a cache lost in
-between does not fail the change that has been made."""
+"""Answers kept in the cache: forgotten at once and, inside a transaction, again at the commit,
+where a cache lost in between does not fail the change that has been made."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.db import transaction
 from pytest_django.fixtures import Settings
 
 from licensing.kept import Kept
@@ -42,3 +43,28 @@ def test_a_cache_lost_before_the_commit_does_not_fail_the_change(
         }
 
     assert len(callbacks) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_outside_a_transaction_forgets_once_inside_one_again_at_the_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kept = Kept[str]("test:kept", seconds=60)
+    deletes: list[list[str]] = []
+    backend = caches["default"]
+    delete_many = backend.delete_many
+
+    def counted(keys: list[str]) -> None:
+        deletes.append(keys)
+        delete_many(keys)
+
+    monkeypatch.setattr(backend, "delete_many", counted)
+
+    kept.forget([1])  # autocommit: the change has committed already
+    assert deletes == [[kept.key(1)]]
+
+    deletes.clear()
+    with transaction.atomic():
+        kept.forget([2])
+        assert deletes == [[kept.key(2)]]
+    assert deletes == [[kept.key(2)], [kept.key(2)]]
