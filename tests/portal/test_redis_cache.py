@@ -3,6 +3,7 @@ were lost."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ def redis_cache(settings: Settings) -> Iterator[Any]:
         "default": {
             "BACKEND": "portal.redis_cache.RedisCache",
             "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": "test-redis-cache",
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # a run cut short leaves nothing in the way
         }
     }
     cache = caches["default"]
